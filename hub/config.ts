@@ -1,0 +1,179 @@
+import path from "node:path";
+import { ConfigError } from "./errors/hub-error";
+
+/** Every service the hub can run; `HUB_SERVICES` picks a subset per node. */
+export const SERVICE_NAMES = ["gateway", "access", "org", "audit"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export type DatabaseConfig =
+  | { type: "sqlite"; file: string }
+  | { type: "postgres"; url: string }
+  | { type: "oracle"; user: string; password: string; connectString: string };
+
+export interface HubConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  database: DatabaseConfig;
+  /** Run pending migrations on start (`auto`) or refuse to start with pending ones (`off`). */
+  migrate: "auto" | "off";
+  transporter: string | null;
+  nodeId: string | null;
+  services: readonly ServiceName[];
+  demo: boolean;
+  demoPassword: string | null;
+  tokenTtlSeconds: number;
+  tokenSecret: string | null;
+  passwordMaxAgeDays: number;
+  lockoutThreshold: number;
+  lockoutMinutes: number;
+  jsonLimitBytes: number;
+  auditSigningKeyFile: string | null;
+  auditCheckpointEvery: number;
+  auditCheckpointSeconds: number;
+  trustProxy: boolean;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+}
+
+/** Documented in README's configuration table; a test keeps the two in step. */
+export const ENVIRONMENT_VARIABLES = [
+  "HOST",
+  "PORT",
+  "HUB_DATA_DIR",
+  "DATABASE_URL",
+  "HUB_MIGRATE",
+  "TRANSPORTER",
+  "HUB_NODE_ID",
+  "HUB_SERVICES",
+  "HUB_DEMO",
+  "HUB_DEMO_PASSWORD",
+  "HUB_TOKEN_TTL",
+  "HUB_TOKEN_SECRET",
+  "HUB_PASSWORD_MAX_AGE_DAYS",
+  "HUB_LOCKOUT_THRESHOLD",
+  "HUB_LOCKOUT_MINUTES",
+  "HUB_JSON_LIMIT",
+  "HUB_AUDIT_SIGNING_KEY",
+  "HUB_AUDIT_CHECKPOINT_EVERY",
+  "HUB_AUDIT_CHECKPOINT_SECONDS",
+  "HUB_TRUST_PROXY",
+  "LOG_LEVEL",
+] as const;
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(", ")}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "8h", "30m", "45s", "2d" or plain seconds. */
+export function parseDuration(name: string, raw: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(raw.trim());
+  if (!match) throw new ConfigError(name, `must be a duration like 8h, 30m or 3600, got "${raw}"`);
+  const seconds = Number(match[1]) * DURATION_UNITS[match[2] || "s"];
+  if (seconds < 60 || seconds > 7 * 86400) throw new ConfigError(name, "must be between 1 minute and 7 days");
+  return seconds;
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, mb: 1024 ** 2 };
+
+/** "1mb", "512kb" or plain bytes. */
+export function parseSize(name: string, raw: string): number {
+  const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw.trim());
+  if (!match) throw new ConfigError(name, `must be a size like 1mb or 512kb, got "${raw}"`);
+  const bytes = Number(match[1]) * SIZE_UNITS[(match[2] ?? "").toLowerCase()];
+  if (bytes < 1024 || bytes > 64 * 1024 ** 2) throw new ConfigError(name, "must be between 1kb and 64mb");
+  return bytes;
+}
+
+export function parseDatabaseUrl(raw: string | undefined, dataDir: string): DatabaseConfig {
+  if (!raw) return { type: "sqlite", file: path.join(dataDir, "hub.sqlite") };
+  if (raw.startsWith("sqlite:")) {
+    const file = raw.slice("sqlite:".length).replace(/^\/\//, "");
+    if (!file) throw new ConfigError("DATABASE_URL", "sqlite: needs a file path, e.g. sqlite:./data/hub.sqlite");
+    return { type: "sqlite", file: path.resolve(file) };
+  }
+  if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) return { type: "postgres", url: raw };
+  if (raw.startsWith("oracle://")) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError("DATABASE_URL", "oracle URL must look like oracle://user:password@host:1521/service");
+    }
+    if (!url.username || !url.pathname.slice(1)) {
+      throw new ConfigError("DATABASE_URL", "oracle URL must look like oracle://user:password@host:1521/service");
+    }
+    return {
+      type: "oracle",
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      connectString: `${url.hostname}:${url.port || "1521"}/${url.pathname.slice(1)}`,
+    };
+  }
+  throw new ConfigError("DATABASE_URL", "must start with sqlite:, postgres:// or oracle://");
+}
+
+function services(raw: string | undefined): readonly ServiceName[] {
+  if (!raw || raw.trim() === "" || raw.trim() === "*") return SERVICE_NAMES;
+  const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
+      throw new ConfigError("HUB_SERVICES", `unknown service "${name}"; known: ${SERVICE_NAMES.join(", ")}`);
+    }
+  }
+  return names as ServiceName[];
+}
+
+/** Reads the environment into a checked configuration; throws ConfigError naming the variable at fault. */
+export function loadConfig(env: Env = process.env): HubConfig {
+  const dataDir = path.resolve(env.HUB_DATA_DIR || "./data");
+  const transporter = env.TRANSPORTER?.trim() || null;
+  if (transporter && !/^nats:\/\//.test(transporter)) {
+    throw new ConfigError("TRANSPORTER", `only nats://host:port is supported, got "${transporter}"`);
+  }
+  const demoPassword = env.HUB_DEMO_PASSWORD || null;
+  const tokenSecret = env.HUB_TOKEN_SECRET || null;
+  if (tokenSecret !== null && tokenSecret.length < 32) {
+    throw new ConfigError("HUB_TOKEN_SECRET", "must be at least 32 characters");
+  }
+  return {
+    host: env.HOST || "127.0.0.1",
+    port: integer(env, "PORT", 8080, 0, 65535),
+    dataDir,
+    database: parseDatabaseUrl(env.DATABASE_URL, dataDir),
+    migrate: oneOf(env, "HUB_MIGRATE", ["auto", "off"] as const, "auto"),
+    transporter,
+    nodeId: env.HUB_NODE_ID || null,
+    services: services(env.HUB_SERVICES),
+    demo: oneOf(env, "HUB_DEMO", ["on", "off"] as const, "on") === "on",
+    demoPassword,
+    tokenTtlSeconds: env.HUB_TOKEN_TTL ? parseDuration("HUB_TOKEN_TTL", env.HUB_TOKEN_TTL) : 8 * 3600,
+    tokenSecret,
+    passwordMaxAgeDays: integer(env, "HUB_PASSWORD_MAX_AGE_DAYS", 90, 1, 3650),
+    lockoutThreshold: integer(env, "HUB_LOCKOUT_THRESHOLD", 5, 1, 100),
+    lockoutMinutes: integer(env, "HUB_LOCKOUT_MINUTES", 15, 1, 1440),
+    jsonLimitBytes: env.HUB_JSON_LIMIT ? parseSize("HUB_JSON_LIMIT", env.HUB_JSON_LIMIT) : 1024 * 1024,
+    auditSigningKeyFile: env.HUB_AUDIT_SIGNING_KEY || null,
+    auditCheckpointEvery: integer(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000),
+    auditCheckpointSeconds: integer(env, "HUB_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86400),
+    trustProxy: oneOf(env, "HUB_TRUST_PROXY", ["on", "off"] as const, "off") === "on",
+    logLevel: oneOf(env, "LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"] as const, "info"),
+  };
+}

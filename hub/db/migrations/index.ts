@@ -1,0 +1,4 @@
+import { Foundation1795392000000 } from "./1795392000000-foundation";
+
+/** Applied in this order on every backend; never edit one that has shipped, add the next (TypeORM wants a timestamp in the name). */
+export const MIGRATIONS = [Foundation1795392000000];

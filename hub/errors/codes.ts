@@ -1,0 +1,66 @@
+/**
+ * Every `HUB_*` error code, its HTTP status and its message in zh-CN (first) and English.
+ * One file, so that `docs/errors.md` can be checked against it by a test.
+ */
+export const ERROR_CODES = {
+  HUB_BAD_REQUEST: { status: 400, zh: "请求格式错误", en: "Malformed request" },
+  HUB_BAD_JSON: { status: 400, zh: "请求体不是合法的 JSON", en: "Request body is not valid JSON" },
+  HUB_VALIDATION_FAILED: { status: 422, zh: "请求数据校验未通过", en: "Request data failed validation" },
+  HUB_BODY_TOO_LARGE: { status: 413, zh: "请求体超过大小限制", en: "Request body exceeds the size limit" },
+  HUB_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    zh: "不支持的内容类型，请使用 application/json",
+    en: "Unsupported content type; use application/json",
+  },
+  HUB_NOT_FOUND: { status: 404, zh: "请求的地址不存在", en: "No such route" },
+  HUB_AUTH_REQUIRED: { status: 401, zh: "请先登录", en: "Authentication required" },
+  HUB_AUTH_TOKEN_INVALID: { status: 401, zh: "登录凭证无效", en: "Token is invalid" },
+  HUB_AUTH_TOKEN_EXPIRED: { status: 401, zh: "登录已过期，请重新登录", en: "Token has expired" },
+  HUB_AUTH_TOKEN_REVOKED: { status: 401, zh: "登录凭证已失效，请重新登录", en: "Token has been revoked" },
+  HUB_AUTH_INVALID_CREDENTIALS: { status: 401, zh: "用户名或密码错误", en: "Wrong username or password" },
+  HUB_AUTH_LOCKED: {
+    status: 423,
+    zh: "连续登录失败次数过多，账户已锁定，请稍后再试",
+    en: "Too many failed logins; the account is locked for a while",
+  },
+  HUB_AUTH_USER_DISABLED: { status: 403, zh: "账户已停用", en: "The account is disabled" },
+  HUB_AUTH_PASSWORD_CHANGE_REQUIRED: {
+    status: 403,
+    zh: "请先修改密码",
+    en: "The password must be changed before anything else",
+  },
+  HUB_PASSWORD_POLICY: {
+    status: 422,
+    zh: "密码不符合安全要求",
+    en: "The password does not meet the policy",
+  },
+  HUB_FORBIDDEN: { status: 403, zh: "无权执行此操作", en: "Not allowed" },
+  HUB_ORG_NOT_FOUND: { status: 404, zh: "机构不存在", en: "No such org unit" },
+  HUB_ORG_EXISTS: { status: 409, zh: "机构代码已存在", en: "An org unit with this code exists" },
+  HUB_ORG_CLOSED: { status: 409, zh: "机构已撤销", en: "The org unit is closed" },
+  HUB_ORG_NOT_EMPTY: {
+    status: 409,
+    zh: "机构下仍有在用的下级机构或人员，不能撤销",
+    en: "The org unit still has open children or enabled users",
+  },
+  HUB_ORG_INVALID_PARENT: {
+    status: 422,
+    zh: "上级机构不能挂接此类机构",
+    en: "This kind of org unit cannot be placed under that parent",
+  },
+  HUB_USER_NOT_FOUND: { status: 404, zh: "用户不存在", en: "No such user" },
+  HUB_USER_EXISTS: { status: 409, zh: "用户名已存在", en: "The username is taken" },
+  HUB_SERVICE_UNAVAILABLE: {
+    status: 503,
+    zh: "服务暂不可用，请稍后重试",
+    en: "Service temporarily unavailable",
+  },
+  HUB_INTERNAL: { status: 500, zh: "系统内部错误", en: "Internal error" },
+  HUB_CONFIG_INVALID: { status: 500, zh: "配置错误", en: "Invalid configuration" },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}

@@ -1,0 +1,96 @@
+import { ServiceBroker } from "moleculer";
+import { brokerOptions } from "../moleculer.config";
+import { SERVICE_NAMES, type HubConfig, type ServiceName } from "./config";
+import { openDatabase, type Database, type DatabaseOptions } from "./db/database";
+import { seedDemoData, type DemoSeedResult } from "./demo/seed";
+import { ConfigError } from "./errors/hub-error";
+import { loadAuditKeys, loadTokenSecret } from "./keys";
+import type { HubRuntime } from "./runtime";
+import { SchemaRegistry } from "./schemas";
+import { createAccessService } from "./services/access/access.service";
+import { auditMiddleware } from "./services/audit/audit.middleware";
+import { createAuditService } from "./services/audit/audit.service";
+import { createGatewayService } from "./services/gateway/gateway.service";
+import { PrometheusText } from "./services/gateway/metrics-text";
+import { createOrgService } from "./services/org/org.service";
+
+export interface HubOptions {
+  /** A clock tests can move (lockout, expiry); defaults to the system clock. */
+  clock?: () => Date;
+  database?: DatabaseOptions;
+}
+
+export interface Hub {
+  config: HubConfig;
+  broker: ServiceBroker;
+  db: Database | null;
+  demo: DemoSeedResult | null;
+  /** Base URL of the gateway, when this node runs one. */
+  url: string | null;
+  stop(): Promise<void>;
+}
+
+const SERVICES_WITH_DATABASE: readonly ServiceName[] = ["access", "org", "audit"];
+
+/** Builds and starts one hub node running `config.services`. */
+export async function startHub(config: HubConfig, options: HubOptions = {}): Promise<Hub> {
+  const clock = options.clock ?? (() => new Date());
+  const schemas = new SchemaRegistry();
+  const needsDatabase = config.services.some((s) => SERVICES_WITH_DATABASE.includes(s));
+
+  let db: Database | null = null;
+  let demo: DemoSeedResult | null = null;
+  let runtime: HubRuntime | null = null;
+  if (needsDatabase) {
+    db = await openDatabase(config.database, options.database);
+    try {
+      if (config.migrate === "auto") await db.migrate();
+      else if (await db.pendingMigrations()) {
+        throw new ConfigError("HUB_MIGRATE", "migrations are pending; run `dual-record migrate` or set HUB_MIGRATE=auto");
+      }
+      const auditKeys = loadAuditKeys(config);
+      runtime = { config, db, schemas, tokenSecret: loadTokenSecret(config), auditKeys, clock };
+      if (config.demo) demo = await seedDemoData(runtime);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
+
+  const metrics = new PrometheusText();
+  const broker = new ServiceBroker(brokerOptions(config, [auditMiddleware(clock)], metrics));
+  const factories: Record<ServiceName, () => void> = {
+    gateway: () => broker.createService(createGatewayService({ config, schemas, metrics })),
+    access: () => broker.createService(createAccessService(runtime!)),
+    org: () => broker.createService(createOrgService(runtime!)),
+    audit: () => broker.createService(createAuditService(runtime!)),
+  };
+  for (const name of SERVICE_NAMES) if (config.services.includes(name)) factories[name]();
+
+  try {
+    await broker.start();
+  } catch (err) {
+    await db?.close();
+    throw err;
+  }
+
+  let url: string | null = null;
+  if (config.services.includes("gateway")) {
+    const gateway = broker.getLocalService("gateway") as unknown as { server: import("node:http").Server };
+    const address = gateway.server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    url = `http://${config.host}:${port}`;
+  }
+
+  return {
+    config,
+    broker,
+    db,
+    demo,
+    url,
+    async stop() {
+      await broker.stop();
+      await db?.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { HubConfig } from "./config";
+import type { Database } from "./db/database";
+import type { AuditKeys } from "./keys";
+import type { SchemaRegistry } from "./schemas";
+
+/** What services are built from: configuration, the database and keys, and a clock tests can move. */
+export interface HubRuntime {
+  config: HubConfig;
+  db: Database;
+  schemas: SchemaRegistry;
+  tokenSecret: Buffer;
+  auditKeys: AuditKeys;
+  clock: () => Date;
+}
+
+export function iso(date: Date): string {
+  return date.toISOString();
+}

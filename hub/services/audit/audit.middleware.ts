@@ -1,0 +1,66 @@
+import type { ActionHandler, ActionSchema, Middleware } from "moleculer";
+import type { EntryDraft, AuditResult, JsonValue } from "../../domain/audit-chain";
+import { HubError } from "../../errors/hub-error";
+import type { HubContext } from "../actor";
+import "./audit-spec";
+
+function resultOf(err: unknown): AuditResult {
+  const code = (err as { code?: number }).code;
+  return code === 401 || code === 403 || code === 423 ? "denied" : "failed";
+}
+
+/** JSON-safe copy (drops undefined, functions) so that the chain hashes exactly what is stored. */
+function jsonSafe(value: unknown): JsonValue {
+  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
+}
+
+/**
+ * Writes one audit entry for every call of an action that declares `audit`, after it ran, and fails the call
+ * if the entry cannot be written: a read that cannot be audited must not be served.
+ */
+export function auditMiddleware(clock: () => Date): Middleware {
+  const middleware = {
+    name: "Audit",
+    localAction(handler: ActionHandler, action: ActionSchema): ActionHandler {
+      const spec = action.audit;
+      if (!spec) return handler;
+      return async function audited(this: unknown, ctx: HubContext) {
+        const params = (ctx.params ?? {}) as Record<string, unknown>;
+        let outcome: AuditResult = "ok";
+        let result: unknown;
+        let failure: unknown;
+        try {
+          result = await handler.call(this, ctx);
+        } catch (err) {
+          outcome = resultOf(err);
+          failure = err;
+        }
+        const user = ctx.meta.user ?? null;
+        const locals = (ctx as unknown as { locals: { auditDetails?: unknown } }).locals;
+        const details: Record<string, unknown> = { ...((locals.auditDetails as object) ?? {}) };
+        if (failure) details.error = failure instanceof HubError ? failure.type : "HUB_INTERNAL";
+        const draft: EntryDraft = {
+          at: clock().toISOString(),
+          kind: "audit",
+          actor: user?.username ?? spec.actor?.(params) ?? null,
+          role: user?.role ?? null,
+          org: user?.orgCode ?? null,
+          action: spec.action,
+          target: spec.target?.(params, result) ?? null,
+          result: outcome,
+          ip: ctx.meta.clientIp ?? null,
+          details: Object.keys(details).length ? jsonSafe(details) : null,
+        };
+        try {
+          await ctx.call("audit.append", draft, { retries: 2 });
+        } catch (err) {
+          ctx.broker.logger.error("audit entry could not be written; refusing the call", { action: spec.action, err });
+          throw new HubError("HUB_SERVICE_UNAVAILABLE", "the audit trail is unavailable");
+        }
+        if (failure) throw failure;
+        return result;
+      };
+    },
+  };
+  return middleware as unknown as Middleware;
+}

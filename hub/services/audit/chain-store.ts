@@ -1,0 +1,168 @@
+import type { KeyObject } from "node:crypto";
+import type { EntityManager } from "typeorm";
+import {
+  ChainVerifier,
+  canonicalJson,
+  sealEntries,
+  signCheckpoint,
+  type ChainEntry,
+  type Checkpoint,
+  type EntryDraft,
+  type EntryKind,
+  type AuditResult,
+  type VerifyResult,
+} from "../../domain/audit-chain";
+import type { Database } from "../../db/database";
+import {
+  AuditCheckpointEntity,
+  AuditEntryEntity,
+  AuditHeadEntity,
+  type AuditCheckpointRow,
+  type AuditEntryRow,
+} from "../../db/entities";
+
+/*
+ * The audit/evidence chain as stored in the database. Appends lock the single head row, so every node of a
+ * cluster extends the same chain; the evidence store will append manifests and tombstones through here too.
+ */
+
+export function toRow(entry: ChainEntry): AuditEntryRow {
+  return {
+    seq: entry.seq,
+    at: entry.at,
+    kind: entry.kind,
+    actor: entry.actor,
+    role: entry.role,
+    org: entry.org,
+    action: entry.action,
+    target: entry.target,
+    result: entry.result,
+    ip: entry.ip,
+    details: entry.details === null ? null : canonicalJson(entry.details),
+    prevHash: entry.prevHash,
+    hash: entry.hash,
+  };
+}
+
+export function fromRow(row: AuditEntryRow): ChainEntry {
+  return {
+    seq: Number(row.seq),
+    at: row.at,
+    kind: row.kind as EntryKind,
+    actor: row.actor,
+    role: row.role,
+    org: row.org,
+    action: row.action,
+    target: row.target,
+    result: row.result as AuditResult,
+    ip: row.ip,
+    details: row.details === null ? null : JSON.parse(row.details),
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+}
+
+function checkpointFromRow(row: AuditCheckpointRow): Checkpoint {
+  return { seq: Number(row.seq), hash: row.hash, at: row.at, keyId: row.keyId, signature: row.signature };
+}
+
+async function lockHead(db: Database, manager: EntityManager): Promise<{ seq: number; hash: string }> {
+  const lock = db.lockClause();
+  const head = await manager.getRepository(AuditHeadEntity).findOne({
+    where: { id: 1 },
+    ...(lock ? { lock: { mode: lock } } : {}),
+  });
+  if (!head) throw new Error("audit_head row missing: migrations not applied?");
+  return { seq: Number(head.seq), hash: head.hash };
+}
+
+async function lastCheckpointSeq(manager: EntityManager): Promise<number> {
+  const row = await manager
+    .getRepository(AuditCheckpointEntity)
+    .createQueryBuilder("c")
+    .select("MAX(c.seq)", "max")
+    .getRawOne<{ max: string | number | null }>();
+  return row?.max == null ? 0 : Number(row.max);
+}
+
+const INSERT_CHUNK = 200;
+
+export interface AppendOptions {
+  privateKey: KeyObject | null;
+  checkpointEvery: number;
+  now: () => Date;
+}
+
+/** Seals and stores drafts in one transaction; signs a checkpoint when `checkpointEvery` entries have passed. */
+export async function appendEntries(
+  db: Database,
+  drafts: readonly EntryDraft[],
+  options: AppendOptions,
+): Promise<ChainEntry[]> {
+  return db.transaction(async (manager) => {
+    const head = await lockHead(db, manager);
+    const entries = sealEntries(head, drafts);
+    const rows = entries.map(toRow);
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      await manager.createQueryBuilder().insert().into(AuditEntryEntity).values(rows.slice(i, i + INSERT_CHUNK)).execute();
+    }
+    const last = entries[entries.length - 1];
+    await manager.getRepository(AuditHeadEntity).update({ id: 1 }, { seq: last.seq, hash: last.hash });
+    if (options.privateKey && last.seq - (await lastCheckpointSeq(manager)) >= options.checkpointEvery) {
+      await insertCheckpoint(manager, options.privateKey, { seq: last.seq, hash: last.hash, at: options.now().toISOString() });
+    }
+    return entries;
+  });
+}
+
+async function insertCheckpoint(
+  manager: EntityManager,
+  privateKey: KeyObject,
+  head: { seq: number; hash: string; at: string },
+): Promise<Checkpoint> {
+  const cp = signCheckpoint(privateKey, head);
+  await manager.getRepository(AuditCheckpointEntity).insert({ ...cp });
+  return cp;
+}
+
+/** Signs the current head if entries were added since the last checkpoint (the periodic timer calls this). */
+export async function checkpointHead(db: Database, privateKey: KeyObject, now: Date): Promise<Checkpoint | null> {
+  return db.transaction(async (manager) => {
+    const head = await lockHead(db, manager);
+    if (head.seq === 0 || head.seq <= (await lastCheckpointSeq(manager))) return null;
+    return insertCheckpoint(manager, privateKey, { ...head, at: now.toISOString() });
+  });
+}
+
+export async function loadCheckpoints(db: Database): Promise<Checkpoint[]> {
+  const rows = await db.manager.getRepository(AuditCheckpointEntity).find({ order: { seq: "ASC" } });
+  return rows.map(checkpointFromRow);
+}
+
+const VERIFY_PAGE = 5000;
+
+/** Re-hashes the whole stored chain page by page, checking every signed checkpoint with the public key. */
+export async function verifyStoredChain(
+  db: Database,
+  publicKey: KeyObject,
+  onProgress?: (verified: number) => void,
+): Promise<VerifyResult> {
+  const verifier = new ChainVerifier({ publicKey, checkpoints: await loadCheckpoints(db) });
+  const repo = db.manager.getRepository(AuditEntryEntity);
+  let after = 0;
+  for (;;) {
+    const rows = await repo
+      .createQueryBuilder("e")
+      .where("e.seq > :after", { after })
+      .orderBy("e.seq", "ASC")
+      .limit(VERIFY_PAGE)
+      .getMany();
+    for (const row of rows) {
+      if (!verifier.push(fromRow(row))) return verifier.finish();
+    }
+    if (rows.length < VERIFY_PAGE) break;
+    after = Number(rows[rows.length - 1].seq);
+    onProgress?.(after);
+  }
+  return verifier.finish();
+}

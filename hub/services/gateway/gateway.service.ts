@@ -1,0 +1,217 @@
+import fs from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import path from "node:path";
+import type { Context, ServiceSchema } from "moleculer";
+import ApiGateway from "moleculer-web";
+import serveStatic from "serve-static";
+import type { HubConfig } from "../../config";
+import { SERVICE_NAMES } from "../../config";
+import { HubError, ValidationError, type FieldProblem } from "../../errors/hub-error";
+import { WIDGETS_DIR } from "../../paths";
+import { toFieldProblems, type SchemaRegistry } from "../../schemas";
+import type { AuthenticatedUser } from "../access/access.service";
+import type { HubMeta } from "../actor";
+import { preferredLanguage, toErrorResponse } from "./http-errors";
+import { buildOpenApi } from "./openapi";
+import { PrometheusText } from "./metrics-text";
+import { aliasPath, REST_ROUTES, routeKey, type RestRoute } from "./routes";
+
+type Req = IncomingMessage & {
+  $params: { body?: unknown; query?: Record<string, unknown>; params?: Record<string, unknown> } & Record<string, unknown>;
+  $alias?: { method: string; path: string };
+  $ctx: Context<unknown, HubMeta>;
+  $route?: { path: string };
+  body?: unknown;
+};
+
+/** moleculer-web has already logged a 5xx with its stack; the client gets only the code and message. */
+function sendError(req: IncomingMessage, res: ServerResponse, err: unknown) {
+  const { status, body } = toErrorResponse(err, preferredLanguage(req));
+  if (res.headersSent) return res.end();
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
+  res.end(JSON.stringify(body));
+}
+
+function clientIp(req: IncomingMessage, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const forwarded = String(req.headers["x-forwarded-for"] ?? "").split(",")[0].trim();
+    if (forwarded) return forwarded;
+  }
+  return req.socket.remoteAddress ?? null;
+}
+
+function isJson(req: IncomingMessage): boolean {
+  return /^application\/([\w.+-]+\+)?json\b/i.test(String(req.headers["content-type"] ?? ""));
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+}
+
+export interface GatewayOptions {
+  config: HubConfig;
+  schemas: SchemaRegistry;
+  metrics: PrometheusText;
+}
+
+/**
+ * HTTP face of the hub: REST under /api/v1 (validated against schemas/, authenticated, errors in one shape),
+ * OpenAPI, health, metrics, and the widget and demo files.
+ */
+export function createGatewayService({ config, schemas, metrics }: GatewayOptions): ServiceSchema {
+  const routesByKey = new Map<string, RestRoute>();
+  const aliases: Record<string, string> = {};
+  for (const route of REST_ROUTES) {
+    const aliased = aliasPath(route.path);
+    routesByKey.set(routeKey(route.method, aliased), route);
+    aliases[`${route.method} ${aliased}`] = route.action;
+  }
+  const openApi = buildOpenApi(schemas);
+  const requiredServices = SERVICE_NAMES.filter((s) => s !== "gateway");
+
+  function validate(part: string, schemaId: string | undefined, value: unknown, coerce: boolean): FieldProblem[] {
+    if (!schemaId) {
+      const empty = value === undefined || (typeof value === "object" && value !== null && !Object.keys(value).length);
+      return empty ? [] : [{ field: part, code: "additionalProperties", message: "this route takes no " + part }];
+    }
+    const check = schemas.validator(schemaId, coerce);
+    return check(value) ? [] : toFieldProblems(part, check.errors);
+  }
+
+  /** Authenticates, checks the request against the route's schemas and hands the action one flat params object. */
+  async function prepareCall(this: { logger: { warn: (...a: unknown[]) => void } }, ctx: Context<unknown, HubMeta>, _route: unknown, req: Req) {
+    const spec = req.$alias ? routesByKey.get(routeKey(req.$alias.method, req.$alias.path)) : undefined;
+    if (!spec) throw new HubError("HUB_NOT_FOUND");
+    ctx.meta.clientIp = clientIp(req, config.trustProxy);
+
+    if (spec.auth) {
+      const header = String(req.headers.authorization ?? "");
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) throw new HubError("HUB_AUTH_REQUIRED", "send Authorization: Bearer <token>");
+      const user = await ctx.call<AuthenticatedUser, { token: string }>("access.authenticate", { token: match[1] });
+      if (user.exp * 1000 <= Date.now()) throw new HubError("HUB_AUTH_TOKEN_EXPIRED");
+      if (user.mustChangePassword && !spec.beforePasswordChange) {
+        throw new HubError("HUB_AUTH_PASSWORD_CHANGE_REQUIRED", "change the password at POST /api/v1/auth/password first");
+      }
+      const { exp: _exp, ...actor } = user;
+      ctx.meta.user = actor;
+    }
+
+    let body = req.$params.body;
+    if (spec.body) {
+      if (hasBody(req) && !isJson(req)) throw new HubError("HUB_UNSUPPORTED_MEDIA_TYPE");
+      if (body === undefined && spec.bodyOptional) body = {};
+      if (body === undefined) throw new ValidationError([{ field: "body", code: "required", message: "a JSON body is required" }]);
+    } else if (hasBody(req)) {
+      throw new ValidationError([{ field: "body", code: "additionalProperties", message: "this route takes no body" }]);
+    }
+    const query = { ...(req.$params.query ?? {}) };
+    const params = { ...(req.$params.params ?? {}) };
+    const problems = [
+      ...validate("params", spec.params, params, true),
+      ...validate("query", spec.query, query, true),
+      ...(spec.body ? validate("body", spec.body, body, false) : []),
+    ];
+    if (problems.length) {
+      this.logger.warn("rejected request", req.method, req.url, problems);
+      throw new ValidationError(problems);
+    }
+    req.$params = { ...(body as object), ...query, ...params, ...(spec.fixed ?? {}) };
+  }
+
+  function finishCall(ctx: Context<unknown, HubMeta & { $statusCode?: number }>, _route: unknown, req: Req, _res: ServerResponse, data: unknown) {
+    const spec = req.$alias ? routesByKey.get(routeKey(req.$alias.method, req.$alias.path)) : undefined;
+    if (spec?.status) ctx.meta.$statusCode = spec.status;
+    return data;
+  }
+
+  const onError = (req: IncomingMessage, res: ServerResponse, err: unknown) => sendError(req, res, err);
+
+  const widgetsDist = path.join(WIDGETS_DIR, "recorder-element", "dist");
+  const demoDir = path.join(WIDGETS_DIR, "demo");
+
+  return {
+    name: "gateway",
+    mixins: [ApiGateway],
+    settings: {
+      port: config.port,
+      ip: config.host,
+      log4XXResponses: false,
+      logRequest: "debug",
+      logResponse: "debug",
+      onError,
+      routes: [
+        {
+          path: "/api/v1",
+          mappingPolicy: "restrict",
+          mergeParams: false,
+          autoAliases: false,
+          aliases,
+          bodyParsers: { json: { strict: true, limit: config.jsonLimitBytes }, urlencoded: false },
+          onBeforeCall: prepareCall,
+          onAfterCall: finishCall,
+          onError,
+          callOptions: { timeout: 30_000 },
+        },
+        { path: "/widgets", use: [serveStatic(widgetsDist, { index: false })], mappingPolicy: "restrict", aliases: {}, onError },
+        { path: "/demo", use: [serveStatic(demoDir)], mappingPolicy: "restrict", aliases: {}, onError },
+        {
+          path: "/",
+          mappingPolicy: "restrict",
+          aliases: {
+            "GET /api/v1/openapi.json": "gateway.openapi",
+            "GET /health/live": "gateway.live",
+            "GET /health/ready": "gateway.ready",
+            "GET /metrics": "gateway.metrics",
+            "GET /"(_req: IncomingMessage, res: ServerResponse) {
+              res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+              fs.createReadStream(path.join(demoDir, "index.html")).pipe(res);
+            },
+          },
+          bodyParsers: { json: false, urlencoded: false },
+          onBeforeCall(ctx: Context<unknown, HubMeta>, _route: unknown, req: IncomingMessage) {
+            ctx.meta.clientIp = clientIp(req, config.trustProxy);
+          },
+          onError,
+        },
+      ],
+    },
+    actions: {
+      openapi: {
+        handler() {
+          return openApi;
+        },
+      },
+      live: {
+        handler() {
+          return { status: "live" };
+        },
+      },
+      /** Ready when every service this hub needs answers its health check (database and migrations included). */
+      ready: {
+        async handler(ctx: Context) {
+          const checks: Record<string, string> = {};
+          await Promise.all(
+            requiredServices.map(async (name) => {
+              try {
+                await ctx.call(`${name}.health`, {}, { timeout: 3000, retries: 0 });
+                checks[name] = "ok";
+              } catch (err) {
+                checks[name] = (err as Error).message;
+              }
+            }),
+          );
+          const ready = Object.values(checks).every((v) => v === "ok");
+          if (!ready) throw new HubError("HUB_SERVICE_UNAVAILABLE", "not ready", { checks });
+          return { status: "ready", checks };
+        },
+      },
+      metrics: {
+        handler(ctx: Context<unknown, { $responseType?: string }>) {
+          ctx.meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
+          return metrics.render();
+        },
+      },
+    },
+  };
+}

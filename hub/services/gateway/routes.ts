@@ -1,0 +1,59 @@
+/**
+ * The REST surface under /api/v1, as data: the gateway builds its aliases, its request validation and the OpenAPI
+ * document from this one table, so the three cannot drift apart.
+ */
+export interface RestRoute {
+  method: "GET" | "POST" | "PATCH";
+  /** OpenAPI style, relative to /api/v1: `/orgs/{code}`. */
+  path: string;
+  action: string;
+  summary: string;
+  tag: "auth" | "orgs" | "users" | "audit";
+  /** false only for login. */
+  auth: boolean;
+  /** Still reachable when the user must change their password first. */
+  beforePasswordChange?: boolean;
+  body?: string;
+  /** The body may be left out entirely (it is then `{}`). */
+  bodyOptional?: boolean;
+  query?: string;
+  params?: string;
+  /** Fixed parameters added to the call, e.g. `{enabled: false}` for /disable. */
+  fixed?: Record<string, unknown>;
+  response?: string;
+  status?: 200 | 201;
+}
+
+export const REST_ROUTES: readonly RestRoute[] = [
+  { method: "POST", path: "/auth/login", action: "access.login", summary: "登录 Log in", tag: "auth", auth: false, body: "rest/auth-login", response: "rest/auth-login-response" },
+  { method: "GET", path: "/auth/me", action: "access.me", summary: "当前用户 Who am I", tag: "auth", auth: true, beforePasswordChange: true },
+  { method: "POST", path: "/auth/logout", action: "access.logout", summary: "退出 Log out (revokes the token)", tag: "auth", auth: true, beforePasswordChange: true, body: "rest/empty", bodyOptional: true },
+  { method: "POST", path: "/auth/password", action: "access.changePassword", summary: "修改密码 Change own password", tag: "auth", auth: true, beforePasswordChange: true, body: "rest/auth-change-password" },
+
+  { method: "GET", path: "/orgs", action: "org.list", summary: "机构树 Org units in my scope", tag: "orgs", auth: true, query: "rest/org-list-query" },
+  { method: "GET", path: "/orgs/{code}", action: "org.get", summary: "机构 One org unit", tag: "orgs", auth: true, params: "rest/org-code-path" },
+  { method: "POST", path: "/orgs", action: "org.create", summary: "新增机构 Create an org unit", tag: "orgs", auth: true, body: "rest/org-create", status: 201 },
+  { method: "PATCH", path: "/orgs/{code}", action: "org.rename", summary: "机构更名 Rename an org unit", tag: "orgs", auth: true, params: "rest/org-code-path", body: "rest/org-rename" },
+  { method: "POST", path: "/orgs/{code}/close", action: "org.close", summary: "撤销机构 Close an org unit (never deleted)", tag: "orgs", auth: true, params: "rest/org-code-path", body: "rest/empty", bodyOptional: true },
+
+  { method: "GET", path: "/users", action: "access.listUsers", summary: "人员列表 Staff in my scope", tag: "users", auth: true, query: "rest/user-list-query" },
+  { method: "GET", path: "/users/{username}", action: "access.getUser", summary: "人员 One staff member (audited)", tag: "users", auth: true, params: "rest/username-path" },
+  { method: "POST", path: "/users", action: "access.createUser", summary: "新增人员 Create a staff member", tag: "users", auth: true, body: "rest/user-create", status: 201 },
+  { method: "PATCH", path: "/users/{username}", action: "access.updateUser", summary: "修改人员 Update a staff member", tag: "users", auth: true, params: "rest/username-path", body: "rest/user-update" },
+  { method: "POST", path: "/users/{username}/disable", action: "access.setEnabled", summary: "停用 Disable (revokes tokens)", tag: "users", auth: true, params: "rest/username-path", body: "rest/empty", bodyOptional: true, fixed: { enabled: false } },
+  { method: "POST", path: "/users/{username}/enable", action: "access.setEnabled", summary: "启用 Enable", tag: "users", auth: true, params: "rest/username-path", body: "rest/empty", bodyOptional: true, fixed: { enabled: true } },
+  { method: "POST", path: "/users/{username}/reset-password", action: "access.resetPassword", summary: "重置密码 Reset a password (forces a change at next login)", tag: "users", auth: true, params: "rest/username-path", body: "rest/user-reset-password", bodyOptional: true },
+
+  { method: "GET", path: "/audit", action: "audit.list", summary: "审计日志 Audit trail in my scope (audited)", tag: "audit", auth: true, query: "rest/audit-list-query" },
+  { method: "GET", path: "/audit/verify", action: "audit.verify", summary: "校验审计链 Verify the hash chain and signed checkpoints", tag: "audit", auth: true },
+];
+
+/** `/orgs/{code}` → `/orgs/:code` for moleculer-web. */
+export function aliasPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ":$1");
+}
+
+/** Lookup key for a route; moleculer-web strips the slashes around alias paths, so this does too. */
+export function routeKey(method: string, aliasedPath: string): string {
+  return `${method} ${aliasedPath.replace(/^\/+|\/+$/g, "")}`;
+}

@@ -1,0 +1,22 @@
+/** Unit specs sit beside the code; cross-service flows live in test/. */
+const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] };
+
+module.exports = {
+  reporters: ["default", "<rootDir>/test/support/closing-line.reporter.js"],
+  globalSetup: "<rootDir>/test/support/probe-services.js",
+  projects: [
+    {
+      displayName: "unit",
+      testEnvironment: "node",
+      transform,
+      testMatch: ["<rootDir>/hub/**/*.spec.ts", "<rootDir>/plugins/**/*.spec.ts", "<rootDir>/test/unit/**/*.spec.ts"],
+    },
+    {
+      displayName: "integration",
+      testEnvironment: "node",
+      transform,
+      testMatch: ["<rootDir>/test/integration/**/*.spec.ts"],
+      testTimeout: 60000,
+    },
+  ],
+};
