@@ -8,7 +8,7 @@ import type { PrometheusText } from "./hub/services/gateway/metrics-text";
  */
 export function brokerOptions(config: HubConfig, middlewares: Middleware[], metricsReporter: PrometheusText): BrokerOptions {
   return {
-    namespace: "dual-record",
+    namespace: config.namespace,
     nodeID: config.nodeId ?? undefined,
     transporter: config.transporter ?? undefined,
     logger: { type: "Console", options: { level: config.logLevel, formatter: "short", colors: process.stdout.isTTY } },

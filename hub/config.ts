@@ -18,6 +18,8 @@ export interface HubConfig {
   /** Run pending migrations on start (`auto`) or refuse to start with pending ones (`off`). */
   migrate: "auto" | "off";
   transporter: string | null;
+  /** Nodes join only nodes of the same namespace: separate environments can share one NATS. */
+  namespace: string;
   nodeId: string | null;
   services: readonly ServiceName[];
   demo: boolean;
@@ -43,6 +45,7 @@ export const ENVIRONMENT_VARIABLES = [
   "DATABASE_URL",
   "HUB_MIGRATE",
   "TRANSPORTER",
+  "HUB_NAMESPACE",
   "HUB_NODE_ID",
   "HUB_SERVICES",
   "HUB_DEMO",
@@ -141,6 +144,14 @@ function services(raw: string | undefined): readonly ServiceName[] {
   return names as ServiceName[];
 }
 
+function namespace(raw: string | undefined): string {
+  if (!raw) return "dual-record";
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(raw)) {
+    throw new ConfigError("HUB_NAMESPACE", "lower-case letters, digits and dashes, at most 63 characters");
+  }
+  return raw;
+}
+
 /** Reads the environment into a checked configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: Env = process.env): HubConfig {
   const dataDir = path.resolve(env.HUB_DATA_DIR || "./data");
@@ -160,6 +171,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     database: parseDatabaseUrl(env.DATABASE_URL, dataDir),
     migrate: oneOf(env, "HUB_MIGRATE", ["auto", "off"] as const, "auto"),
     transporter,
+    namespace: namespace(env.HUB_NAMESPACE),
     nodeId: env.HUB_NODE_ID || null,
     services: services(env.HUB_SERVICES),
     demo: oneOf(env, "HUB_DEMO", ["on", "off"] as const, "on") === "on",

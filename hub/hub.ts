@@ -1,7 +1,7 @@
 import { ServiceBroker } from "moleculer";
 import { brokerOptions } from "../moleculer.config";
 import { SERVICE_NAMES, type HubConfig, type ServiceName } from "./config";
-import { openDatabase, type Database, type DatabaseOptions } from "./db/database";
+import { openDatabase, type Database } from "./db/database";
 import { seedDemoData, type DemoSeedResult } from "./demo/seed";
 import { ConfigError } from "./errors/hub-error";
 import { loadAuditKeys, loadTokenSecret } from "./keys";
@@ -17,7 +17,6 @@ import { createOrgService } from "./services/org/org.service";
 export interface HubOptions {
   /** A clock tests can move (lockout, expiry); defaults to the system clock. */
   clock?: () => Date;
-  database?: DatabaseOptions;
 }
 
 export interface Hub {
@@ -42,7 +41,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   let demo: DemoSeedResult | null = null;
   let runtime: HubRuntime | null = null;
   if (needsDatabase) {
-    db = await openDatabase(config.database, options.database);
+    db = await openDatabase(config.database);
     try {
       if (config.migrate === "auto") await db.migrate();
       else if (await db.pendingMigrations()) {
@@ -60,7 +59,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   const metrics = new PrometheusText();
   const broker = new ServiceBroker(brokerOptions(config, [auditMiddleware(clock)], metrics));
   const factories: Record<ServiceName, () => void> = {
-    gateway: () => broker.createService(createGatewayService({ config, schemas, metrics })),
+    gateway: () => broker.createService(createGatewayService({ config, schemas, metrics, clock })),
     access: () => broker.createService(createAccessService(runtime!)),
     org: () => broker.createService(createOrgService(runtime!)),
     audit: () => broker.createService(createAuditService(runtime!)),

@@ -6,11 +6,6 @@ import type { DatabaseConfig } from "../config";
 import { ENTITIES } from "./entities";
 import { MIGRATIONS } from "./migrations";
 
-export interface DatabaseOptions {
-  /** PostgreSQL schema to use (tests isolate themselves in one). */
-  schema?: string;
-}
-
 /**
  * The hub's handle on its database. All writes go through `transaction()`: on SQLite TypeORM shares one
  * connection between callers, so concurrent transactions would nest into each other; here they queue instead.
@@ -61,7 +56,7 @@ export class Database {
   }
 }
 
-function dataSourceOptions(config: DatabaseConfig, options: DatabaseOptions): DataSourceOptions {
+function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
   const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, logging: false } as const;
   switch (config.type) {
     case "sqlite":
@@ -78,7 +73,7 @@ function dataSourceOptions(config: DatabaseConfig, options: DatabaseOptions): Da
         },
       };
     case "postgres":
-      return { ...common, type: "postgres", url: config.url, schema: options.schema, poolSize: 10 };
+      return { ...common, type: "postgres", url: config.url, poolSize: 10 };
     case "oracle":
       // oracledb 7 runs in thin mode by default: no Instant Client needed.
       return {
@@ -91,9 +86,9 @@ function dataSourceOptions(config: DatabaseConfig, options: DatabaseOptions): Da
   }
 }
 
-export async function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.type === "sqlite") fs.mkdirSync(path.dirname(config.file), { recursive: true });
-  const dataSource = new DataSource(dataSourceOptions(config, options));
+  const dataSource = new DataSource(dataSourceOptions(config));
   await dataSource.initialize();
   return new Database(dataSource, config);
 }

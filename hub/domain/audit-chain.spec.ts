@@ -82,10 +82,7 @@ const broken = (r: VerifyResult) => ({
   reason: r.reason,
   entries: r.entries,
 });
-const rehash = (e: ChainEntry): ChainEntry => {
-  const { hash: _drop, ...rest } = e;
-  return { ...rest, hash: hashEntry(rest) };
-};
+const rehash = (e: ChainEntry): ChainEntry => ({ ...e, hash: hashEntry(e) }); // the payload ignores e.hash
 /** What an attacker with database write access but without the signing key can do: re-seal from index i on. */
 const resealFrom = (entries: ChainEntry[], index: number): void => {
   for (let i = index; i < entries.length; i++) {

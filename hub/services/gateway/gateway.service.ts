@@ -52,13 +52,14 @@ export interface GatewayOptions {
   config: HubConfig;
   schemas: SchemaRegistry;
   metrics: PrometheusText;
+  clock: () => Date;
 }
 
 /**
  * HTTP face of the hub: REST under /api/v1 (validated against schemas/, authenticated, errors in one shape),
  * OpenAPI, health, metrics, and the widget and demo files.
  */
-export function createGatewayService({ config, schemas, metrics }: GatewayOptions): ServiceSchema {
+export function createGatewayService({ config, schemas, metrics, clock }: GatewayOptions): ServiceSchema {
   const routesByKey = new Map<string, RestRoute>();
   const aliases: Record<string, string> = {};
   for (const route of REST_ROUTES) {
@@ -89,7 +90,7 @@ export function createGatewayService({ config, schemas, metrics }: GatewayOption
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match) throw new HubError("HUB_AUTH_REQUIRED", "send Authorization: Bearer <token>");
       const user = await ctx.call<AuthenticatedUser, { token: string }>("access.authenticate", { token: match[1] });
-      if (user.exp * 1000 <= Date.now()) throw new HubError("HUB_AUTH_TOKEN_EXPIRED");
+      if (user.exp * 1000 <= clock().getTime()) throw new HubError("HUB_AUTH_TOKEN_EXPIRED");
       if (user.mustChangePassword && !spec.beforePasswordChange) {
         throw new HubError("HUB_AUTH_PASSWORD_CHANGE_REQUIRED", "change the password at POST /api/v1/auth/password first");
       }

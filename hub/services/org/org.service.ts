@@ -35,6 +35,14 @@ export function createOrgService(rt: HubRuntime): ServiceSchema {
   return {
     name: "org",
     mixins: [healthAction(rt)],
+    events: {
+      // resolve() is cached on every node running org; a unit's status changes, so forget it everywhere.
+      "org.changed": {
+        handler() {
+          return this.broker.cacher?.clean("org.**");
+        },
+      },
+    },
     actions: {
       /** Internal: code → path for permission checks. Cached: a unit's path never changes. */
       resolve: {
@@ -157,6 +165,7 @@ export function createOrgService(rt: HubRuntime): ServiceSchema {
             const now = rt.clock().toISOString();
             await r.update({ code }, { status: "closed", closedAt: now, updatedAt: now });
           });
+          await ctx.broadcast("org.changed", { code });
           ctx.locals.auditDetails = { before: { status: "open" }, after: { status: "closed" } };
           return view(await load(code));
         },

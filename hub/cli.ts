@@ -1,0 +1,85 @@
+import { loadConfig } from "./config";
+import { openDatabase } from "./db/database";
+import { loadAuditPublicKey } from "./keys";
+import { runHub } from "./main";
+import { PACKAGE_VERSION } from "./paths";
+import { verifyStoredChain } from "./services/audit/chain-store";
+
+const HELP = `dual-record ${PACKAGE_VERSION} — 双录中台 command line
+
+Usage: dual-record <command>
+
+  start           run a hub node on the configuration from the environment (as npm start)
+  migrate         apply pending database migrations and exit
+  audit verify    re-hash the whole audit chain and check its signed checkpoints offline;
+                  prints {"ok","entries","brokenAt"?} and exits 1 when the chain is broken
+  help            this text
+
+Configuration comes from environment variables (README.md, "Configuration").`;
+
+type Out = { log: (s: string) => void; error: (s: string) => void };
+
+async function migrate(out: Out): Promise<number> {
+  const config = loadConfig();
+  const db = await openDatabase(config.database);
+  try {
+    const applied = await db.migrate();
+    out.log(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+async function auditVerify(out: Out): Promise<number> {
+  const config = loadConfig();
+  const publicKey = loadAuditPublicKey(config);
+  const db = await openDatabase(config.database);
+  try {
+    const result = await verifyStoredChain(db, publicKey, (n) => out.error(`verified ${n} entries…`));
+    out.log(JSON.stringify(result));
+    return result.ok ? 0 : 1;
+  } finally {
+    await db.close();
+  }
+}
+
+/** Runs one command; returns the process exit code (start never returns while the hub runs). */
+export async function main(argv: readonly string[], out: Out = console): Promise<number> {
+  const [command, sub] = argv;
+  try {
+    switch (command) {
+      case "start":
+        await runHub();
+        return -1;
+      case "migrate":
+        return await migrate(out);
+      case "audit":
+        if (sub === "verify") return await auditVerify(out);
+        out.error(`unknown audit command "${sub ?? ""}"; try: dual-record audit verify`);
+        return 2;
+      case "--version":
+      case "-v":
+        out.log(PACKAGE_VERSION);
+        return 0;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        out.log(HELP);
+        return 0;
+      default:
+        out.error(`unknown command "${command}"\n\n${HELP}`);
+        return 2;
+    }
+  } catch (err) {
+    out.error(`dual-record ${command}: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    if (code >= 0) process.exit(code);
+  });
+}

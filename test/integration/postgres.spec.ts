@@ -1,0 +1,3 @@
+import { describeHubSuite } from "./hub.suite";
+
+describeHubSuite("postgres");
