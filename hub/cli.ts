@@ -1,6 +1,8 @@
 import { loadConfig } from "./config";
 import { openDatabase } from "./db/database";
 import { loadAuditPublicKey } from "./keys";
+import { bootstrapHeadOffice } from "./bootstrap";
+import { openRuntime } from "./hub";
 import { runHub } from "./main";
 import { PACKAGE_VERSION } from "./paths";
 import { verifyStoredChain } from "./services/audit/chain-store";
@@ -11,6 +13,9 @@ Usage: dual-record <command>
 
   start           run a hub node on the configuration from the environment (as npm start)
   migrate         apply pending database migrations and exit
+  bootstrap --org-code CODE --org-name NAME --admin USERNAME
+                  on an empty database (HUB_DEMO=off): create the head office and its first hq_admin;
+                  prints a one-time password that must be changed at first login
   audit verify    re-hash the whole audit chain and check its signed checkpoints offline;
                   prints {"ok","entries","brokenAt"?} and exits 1 when the chain is broken
   help            this text
@@ -44,6 +49,27 @@ async function auditVerify(out: Out): Promise<number> {
   }
 }
 
+function option(args: readonly string[], name: string): string {
+  const at = args.indexOf(name);
+  return at >= 0 && at + 1 < args.length ? args[at + 1] : "";
+}
+
+async function bootstrap(args: readonly string[], out: Out): Promise<number> {
+  const runtime = await openRuntime(loadConfig(), () => new Date());
+  try {
+    const { password } = await bootstrapHeadOffice(runtime, {
+      orgCode: option(args, "--org-code"),
+      orgName: option(args, "--org-name"),
+      username: option(args, "--admin"),
+    });
+    out.log(`created head office ${option(args, "--org-code")} and hq_admin ${option(args, "--admin")}`);
+    out.log(`one-time password (change it at first login): ${password}`);
+    return 0;
+  } finally {
+    await runtime.db.close();
+  }
+}
+
 /** Runs one command; returns the process exit code (start never returns while the hub runs). */
 export async function main(argv: readonly string[], out: Out = console): Promise<number> {
   const [command, sub] = argv;
@@ -54,6 +80,8 @@ export async function main(argv: readonly string[], out: Out = console): Promise
         return -1;
       case "migrate":
         return await migrate(out);
+      case "bootstrap":
+        return await bootstrap(argv.slice(1), out);
       case "audit":
         if (sub === "verify") return await auditVerify(out);
         out.error(`unknown audit command "${sub ?? ""}"; try: dual-record audit verify`);
@@ -73,7 +101,8 @@ export async function main(argv: readonly string[], out: Out = console): Promise
         return 2;
     }
   } catch (err) {
-    out.error(`dual-record ${command}: ${(err as Error).message}`);
+    const details = (err as { data?: unknown }).data;
+    out.error(`dual-record ${command}: ${(err as Error).message}` + (Array.isArray(details) ? `\n${JSON.stringify(details)}` : ""));
     return 1;
   }
 }

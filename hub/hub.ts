@@ -2,6 +2,8 @@ import { ServiceBroker } from "moleculer";
 import { brokerOptions } from "../moleculer.config";
 import { SERVICE_NAMES, type HubConfig, type ServiceName } from "./config";
 import { openDatabase, type Database } from "./db/database";
+import { AuditCheckpointEntity } from "./db/entities";
+import { keyIdOf } from "./domain/audit-chain";
 import { seedDemoData, type DemoSeedResult } from "./demo/seed";
 import { ConfigError } from "./errors/hub-error";
 import { loadAuditKeys, loadTokenSecret } from "./keys";
@@ -31,6 +33,34 @@ export interface Hub {
 
 const SERVICES_WITH_DATABASE: readonly ServiceName[] = ["access", "org", "audit"];
 
+/**
+ * Database (migrated, or refusing to run with pending migrations under HUB_MIGRATE=off) and keys. Refuses a
+ * signing key other than the one that signed the stored checkpoints: a replaced key would make the chain
+ * unverifiable from that point on.
+ */
+export async function openRuntime(config: HubConfig, clock: () => Date, schemas = new SchemaRegistry()): Promise<HubRuntime> {
+  const db = await openDatabase(config.database);
+  try {
+    if (config.migrate === "auto") await db.migrate();
+    else if (await db.pendingMigrations()) {
+      throw new ConfigError("HUB_MIGRATE", "migrations are pending; run `dual-record migrate` or set HUB_MIGRATE=auto");
+    }
+    const auditKeys = loadAuditKeys(config);
+    const latest = await db.manager.getRepository(AuditCheckpointEntity).find({ order: { seq: "DESC" }, take: 1 });
+    const keyId = keyIdOf(auditKeys.publicKey);
+    if (latest.length && latest[0].keyId !== keyId) {
+      throw new ConfigError(
+        "HUB_AUDIT_SIGNING_KEY",
+        `the audit chain is signed by key ${latest[0].keyId} but this node holds key ${keyId}; restore the original key (see docs/operations.md)`,
+      );
+    }
+    return { config, db, schemas, tokenSecret: loadTokenSecret(config), auditKeys, clock };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
 /** Builds and starts one hub node running `config.services`. */
 export async function startHub(config: HubConfig, options: HubOptions = {}): Promise<Hub> {
   const clock = options.clock ?? (() => new Date());
@@ -41,14 +71,9 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   let demo: DemoSeedResult | null = null;
   let runtime: HubRuntime | null = null;
   if (needsDatabase) {
-    db = await openDatabase(config.database);
+    runtime = await openRuntime(config, clock, schemas);
+    db = runtime.db;
     try {
-      if (config.migrate === "auto") await db.migrate();
-      else if (await db.pendingMigrations()) {
-        throw new ConfigError("HUB_MIGRATE", "migrations are pending; run `dual-record migrate` or set HUB_MIGRATE=auto");
-      }
-      const auditKeys = loadAuditKeys(config);
-      runtime = { config, db, schemas, tokenSecret: loadTokenSecret(config), auditKeys, clock };
       if (config.demo) demo = await seedDemoData(runtime);
     } catch (err) {
       await db.close();

@@ -35,6 +35,32 @@ export interface DemoSeedResult {
   password: string | null;
 }
 
+/** Writes the first org units and users of an empty database, and says so in the audit chain. */
+export async function insertInitialData(rt: HubRuntime, orgs: OrgUnitRow[], users: UserRow[], action: string): Promise<void> {
+  await rt.db.transaction(async (m) => {
+    await m.getRepository(OrgUnitEntity).insert(orgs);
+    await m.getRepository(UserEntity).insert(users);
+  });
+  await appendEntries(
+    rt.db,
+    [
+      {
+        at: rt.clock().toISOString(),
+        kind: "audit",
+        actor: "system",
+        role: null,
+        org: null,
+        action,
+        target: null,
+        result: "ok",
+        ip: null,
+        details: { orgs: orgs.map((o) => o.code), users: users.map((u) => u.username) },
+      },
+    ],
+    { privateKey: rt.auditKeys.privateKey, checkpointEvery: rt.config.auditCheckpointEvery, now: rt.clock },
+  );
+}
+
 export function credentialsFile(dataDir: string): string {
   return path.join(dataDir, "demo-credentials.txt");
 }
@@ -71,28 +97,7 @@ export async function seedDemoData(rt: HubRuntime): Promise<DemoSeedResult> {
     createdAt: now,
     updatedAt: now,
   }));
-  await rt.db.transaction(async (m) => {
-    await m.getRepository(OrgUnitEntity).insert(orgs);
-    await m.getRepository(UserEntity).insert(users);
-  });
-  await appendEntries(
-    rt.db,
-    [
-      {
-        at: now,
-        kind: "audit",
-        actor: "system",
-        role: null,
-        org: null,
-        action: "demo.seed",
-        target: null,
-        result: "ok",
-        ip: null,
-        details: { orgs: orgs.map((o) => o.code), users: users.map((u) => u.username) },
-      },
-    ],
-    { privateKey: rt.auditKeys.privateKey, checkpointEvery: rt.config.auditCheckpointEvery, now: rt.clock },
-  );
+  await insertInitialData(rt, orgs, users, "demo.seed");
   if (!fromEnv) {
     fs.mkdirSync(rt.config.dataDir, { recursive: true });
     const lines = [

@@ -146,6 +146,10 @@ export function describeHubSuite(topology: Topology): void {
         expectError(await h.api("POST", "/api/v1/auth/login", { body: { username: "to.disable", password } }), 403, "HUB_AUTH_USER_DISABLED");
         expect((await h.api("POST", "/api/v1/users/to.disable/enable", { token: admin })).status).toBe(200);
         expect((await h.api("POST", "/api/v1/auth/login", { body: { username: "to.disable", password } })).status).toBe(200);
+        const trail = async (action: string) =>
+          (await h.api("GET", `/api/v1/audit?action=${action}&target=user:to.disable`, { token: await token("hq.auditor") })).body.items;
+        expect(await trail("user.disable")).toEqual([expect.objectContaining({ actor: "sh.admin", result: "ok", details: { before: { enabled: true }, after: { enabled: false } } })]);
+        expect(await trail("user.enable")).toEqual([expect.objectContaining({ actor: "sh.admin", result: "ok", details: { before: { enabled: false }, after: { enabled: true } } })]);
       });
     });
 
@@ -374,6 +378,20 @@ export function describeHubSuite(topology: Topology): void {
         expect(read.at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
         expect(denied).toMatchObject({ action: "user.read", target: "user:bj.cy.sales1", result: "denied" });
         expect(denied.seq).toBeGreaterThan(read.seq);
+      });
+
+      it("attributes logins, failed ones too, to the user's role and org, visible within that scope", async () => {
+        await h.api("POST", "/api/v1/auth/login", { body: { username: "sh.pd.sales1", password: "Wrong-Pass-1" } });
+        await h.login("sh.pd.sales1");
+        const trail = await h.api("GET", "/api/v1/audit?action=auth.login&actor=sh.pd.sales1&pageSize=2", { token: await token("sh.admin") });
+        expect(trail.status).toBe(200);
+        expect(trail.body.items).toEqual([
+          expect.objectContaining({ actor: "sh.pd.sales1", role: "sales", org: "310100", result: "ok" }),
+          expect.objectContaining({ actor: "sh.pd.sales1", role: "sales", org: "310100", result: "denied", details: expect.objectContaining({ error: "HUB_AUTH_INVALID_CREDENTIALS" }) }),
+        ]);
+        // Outside the branch: the Beijing outlet's logins are not Shanghai's to read.
+        const other = await h.api("GET", "/api/v1/audit?action=auth.login&actor=bj.cy.sales1", { token: await token("sh.admin") });
+        expect(other.body.items).toEqual([]);
       });
 
       it("records changes with before and after", async () => {

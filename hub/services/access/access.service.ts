@@ -14,11 +14,12 @@ import { SessionEntity, UserEntity, type UserRow } from "../../db/entities";
 import { ForbiddenError, HubError } from "../../errors/hub-error";
 import type { HubRuntime } from "../../runtime";
 import { actorOf, authorize, type Actor, type HubContext, type OrgRef } from "../actor";
+import type { AuditLocals } from "../audit/audit-spec";
 import { healthAction } from "../health.mixin";
 import { burnPasswordCheck, generatePassword, hashPassword, verifyPassword } from "./password-hash";
 import { signToken, verifyToken } from "./tokens";
 
-type Locals = { locals: { auditDetails?: Record<string, unknown> } };
+type Locals = { locals: AuditLocals };
 
 /** What the gateway gets back for a bearer token; `exp` lets it refuse a cached answer once the token expires. */
 export interface AuthenticatedUser extends Actor {
@@ -109,6 +110,7 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
             await burnPasswordCheck(password);
             throw new HubError("HUB_AUTH_INVALID_CREDENTIALS");
           }
+          ctx.locals.auditActor = { role: user.role, org: user.orgCode };
           const state = { failedAttempts: user.failedAttempts, lockedUntil: user.lockedUntil ? new Date(user.lockedUntil) : null };
           if (isLocked(state, now)) {
             throw new HubError("HUB_AUTH_LOCKED", `locked until ${state.lockedUntil!.toISOString()}`, { lockedUntil: state.lockedUntil!.toISOString() });
@@ -352,7 +354,7 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
       },
 
       setEnabled: {
-        audit: { action: "user.disable", target: (p) => `user:${p.username}` },
+        audit: { action: (p) => (p.enabled ? "user.enable" : "user.disable"), target: (p) => `user:${p.username}` },
         async handler(ctx: HubContext<{ username: string; enabled: boolean }> & Locals) {
           const user = await loadUser(ctx.params.username);
           await authorizeOverUser(ctx, "user.disable", user);

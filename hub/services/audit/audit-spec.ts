@@ -1,11 +1,10 @@
-import type { HubContext } from "../actor";
-
 /**
  * Declared on an action (`audit: {...}`) to have every call of it written to the audit trail, whatever the
  * outcome. The handler may put before/after or other facts in `ctx.locals.auditDetails`.
  */
 export interface AuditSpec {
-  action: string;
+  /** The audited action name, or a function of the call's params when one action does two things. */
+  action: string | ((params: Record<string, unknown>) => string);
   /** What was acted on, e.g. `user:sh.pd.sales1`. */
   target?: (params: Record<string, unknown>, result: unknown) => string | null;
   /** Who acted when there is no authenticated actor yet (logins). */
@@ -18,4 +17,11 @@ declare module "moleculer" {
   }
 }
 
-export type AuditedContext = HubContext & { locals: { auditDetails?: Record<string, unknown> } };
+/**
+ * What a handler may leave for the audit entry in `ctx.locals`: facts (`auditDetails`), and who acted when the
+ * caller is not authenticated yet (`auditActor`, set by a login once the user is known).
+ */
+export interface AuditLocals {
+  auditDetails?: Record<string, unknown>;
+  auditActor?: { role: string; org: string };
+}

@@ -2,7 +2,7 @@ import type { ActionHandler, ActionSchema, Middleware } from "moleculer";
 import type { EntryDraft, AuditResult, JsonValue } from "../../domain/audit-chain";
 import { HubError } from "../../errors/hub-error";
 import type { HubContext } from "../actor";
-import "./audit-spec";
+import type { AuditLocals } from "./audit-spec";
 
 function resultOf(err: unknown): AuditResult {
   const code = (err as { code?: number }).code;
@@ -36,16 +36,16 @@ export function auditMiddleware(clock: () => Date): Middleware {
           failure = err;
         }
         const user = ctx.meta.user ?? null;
-        const locals = (ctx as unknown as { locals: { auditDetails?: unknown } }).locals;
-        const details: Record<string, unknown> = { ...((locals.auditDetails as object) ?? {}) };
+        const locals = (ctx as unknown as { locals: AuditLocals }).locals;
+        const details: Record<string, unknown> = { ...(locals.auditDetails ?? {}) };
         if (failure) details.error = failure instanceof HubError ? failure.type : "HUB_INTERNAL";
         const draft: EntryDraft = {
           at: clock().toISOString(),
           kind: "audit",
           actor: user?.username ?? spec.actor?.(params) ?? null,
-          role: user?.role ?? null,
-          org: user?.orgCode ?? null,
-          action: spec.action,
+          role: user?.role ?? locals.auditActor?.role ?? null,
+          org: user?.orgCode ?? locals.auditActor?.org ?? null,
+          action: typeof spec.action === "function" ? spec.action(params) : spec.action,
           target: spec.target?.(params, result) ?? null,
           result: outcome,
           ip: ctx.meta.clientIp ?? null,
@@ -54,7 +54,7 @@ export function auditMiddleware(clock: () => Date): Middleware {
         try {
           await ctx.call("audit.append", draft, { retries: 2 });
         } catch (err) {
-          ctx.broker.logger.error("audit entry could not be written; refusing the call", { action: spec.action, err });
+          ctx.broker.logger.error("audit entry could not be written; refusing the call", { action: draft.action, err });
           throw new HubError("HUB_SERVICE_UNAVAILABLE", "the audit trail is unavailable");
         }
         if (failure) throw failure;

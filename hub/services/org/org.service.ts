@@ -5,9 +5,10 @@ import { OrgUnitEntity, UserEntity, type OrgKind, type OrgUnitRow } from "../../
 import { HubError } from "../../errors/hub-error";
 import type { HubRuntime } from "../../runtime";
 import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
+import type { AuditLocals } from "../audit/audit-spec";
 import { healthAction } from "../health.mixin";
 
-type Locals = { locals: { auditDetails?: Record<string, unknown> } };
+type Locals = { locals: AuditLocals };
 
 function view(row: OrgUnitRow) {
   return {
