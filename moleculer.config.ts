@@ -1,12 +1,11 @@
 import type { BrokerOptions, Middleware } from "moleculer";
 import type { HubConfig } from "./hub/config";
-import type { PrometheusText } from "./hub/services/gateway/metrics-text";
 
 /**
  * Broker options for one hub node. One process with no transporter by default; `TRANSPORTER=nats://…` joins
  * nodes into a cluster running the very same services. No media ever goes on the bus (NATS max_payload is 1 MB).
  */
-export function brokerOptions(config: HubConfig, middlewares: Middleware[], metricsReporter: PrometheusText): BrokerOptions {
+export function brokerOptions(config: HubConfig, middlewares: Middleware[]): BrokerOptions {
   return {
     namespace: config.namespace,
     nodeID: config.nodeId ?? undefined,
@@ -18,8 +17,8 @@ export function brokerOptions(config: HubConfig, middlewares: Middleware[], metr
     requestTimeout: 30_000,
     retryPolicy: { enabled: false },
     registry: { strategy: "RoundRobin", preferLocal: true },
-    // An instance, not options: it renders for the gateway instead of opening its own port.
-    metrics: { enabled: true, reporter: [metricsReporter as unknown as string] },
+    // The hub keeps its own metrics (hub/metrics): Moleculer's instrument every internal call and cost too much.
+    metrics: { enabled: false },
     tracing: { enabled: false },
     middlewares,
   };

@@ -108,7 +108,8 @@ async function login(baseUrl: string, username: string): Promise<string> {
     body: JSON.stringify({ username, password: DEMO_PASSWORD }),
   });
   const body = (await res.json()) as { token?: string };
-  if (res.status !== 200 || !body.token) throw new Error(`login as ${username} failed: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || !body.token)
+    throw new Error(`login as ${username} failed: ${res.status} ${JSON.stringify(body)}`);
   return body.token;
 }
 
@@ -122,9 +123,12 @@ interface VerifyBody {
 }
 
 async function verifyAudit(baseUrl: string, token: string): Promise<VerifyBody> {
-  const res = await fetch(`${baseUrl}/api/v1/audit/verify`, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(`${baseUrl}/api/v1/audit/verify`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
   const body = (await res.json()) as VerifyBody;
-  if (res.status !== 200) throw new Error(`GET /api/v1/audit/verify failed: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200)
+    throw new Error(`GET /api/v1/audit/verify failed: ${res.status} ${JSON.stringify(body)}`);
   return body;
 }
 
@@ -142,8 +146,16 @@ async function fire(target: Target, seconds: number, phase: string): Promise<aut
   });
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
     const statusCodes: Record<string, number> = {};
-    for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0;
-    failures.push({ target: target.name, phase, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, statusCodes });
+    for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
+      statusCodes[code] = stat.count ?? 0;
+    failures.push({
+      target: target.name,
+      phase,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      statusCodes,
+    });
   }
   return result;
 }
@@ -184,8 +196,10 @@ function mean(values: readonly number[]): number {
 
 function table(rows: readonly string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: readonly string[]) => "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  const rule = "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|";
+  const line = (r: readonly string[]) =>
+    "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
+  const rule =
+    "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|";
   return [line(rows[0]), rule, ...rows.slice(1).map(line)].join("\n");
 }
 
@@ -237,7 +251,8 @@ async function main(): Promise<number> {
     for (const t of [ref, sub]) {
       const res = await fetch(t.url, { headers: t.headers });
       const text = await res.text();
-      if (res.status !== 200) throw new Error(`${t.name} pre-check: GET ${t.url} → ${res.status} ${text.slice(0, 500)}`);
+      if (res.status !== 200)
+        throw new Error(`${t.name} pre-check: GET ${t.url} → ${res.status} ${text.slice(0, 500)}`);
     }
     // `before.entries` already includes the pre-check; this verify call's own entry comes after it.
     const before = await verifyAudit(hub.url, auditorToken);
@@ -264,16 +279,32 @@ async function main(): Promise<number> {
     const summary: Record<string, RunFigures> = {};
     for (const name of ["reference", "hub"] as const) {
       const r = runs[name];
-      summary[name] = { rps: mean(r.map((x) => x.rps)), p50: mean(r.map((x) => x.p50)), p99: mean(r.map((x) => x.p99)), responses: 0 };
-      const label = name === "reference" ? "reference  GET /api/v1/noop → noop.ping" : "hub        GET /api/v1/users/sh.pd.sales1";
-      rows.push([label, fmt(summary[name].rps), fmt(summary[name].p50, 1), fmt(summary[name].p99, 1), r.map((x) => fmt(x.rps)).join(", ")]);
+      summary[name] = {
+        rps: mean(r.map((x) => x.rps)),
+        p50: mean(r.map((x) => x.p50)),
+        p99: mean(r.map((x) => x.p99)),
+        responses: 0,
+      };
+      const label =
+        name === "reference"
+          ? "reference  GET /api/v1/noop → noop.ping"
+          : "hub        GET /api/v1/users/sh.pd.sales1";
+      rows.push([
+        label,
+        fmt(summary[name].rps),
+        fmt(summary[name].p50, 1),
+        fmt(summary[name].p99, 1),
+        r.map((x) => fmt(x.rps)).join(", "),
+      ]);
     }
     const ratio = summary.hub.rps / summary.reference.rps;
 
     console.log("");
     console.log(table(rows));
     console.log("");
-    console.log(`ratio hub/reference: ${ratio.toFixed(3)}   goal ≥ ${GOAL}: ${ratio >= GOAL ? "PASS" : "BELOW GOAL"}`);
+    console.log(
+      `ratio hub/reference: ${ratio.toFixed(3)}   goal ≥ ${GOAL}: ${ratio >= GOAL ? "PASS" : "BELOW GOAL"}`,
+    );
     console.log(
       `audit: ${appended} entries appended during the runs (${counted} audited requests answered; ` +
         `in-flight requests cut off at the end of a run are audited but not counted), ` +
@@ -292,7 +323,9 @@ async function main(): Promise<number> {
     // cut off by autocannon may add at most one more per connection and run.
     const slack = CONNECTIONS * ROUNDS * (WARMUP > 0 ? 2 : 1);
     if (appended < counted || appended > counted + slack) {
-      console.error(`AUDIT COUNT MISMATCH: ${appended} entries appended for ${counted} answered requests (allowed slack ${slack})`);
+      console.error(
+        `AUDIT COUNT MISMATCH: ${appended} entries appended for ${counted} answered requests (allowed slack ${slack})`,
+      );
       exitCode = 1;
     }
   } catch (err) {

@@ -56,6 +56,7 @@ function option(args: readonly string[], name: string): string {
 
 async function bootstrap(args: readonly string[], out: Out): Promise<number> {
   const runtime = await openRuntime(loadConfig(), () => new Date());
+  runtime.metrics.stop();
   try {
     const { password } = await bootstrapHeadOffice(runtime, {
       orgCode: option(args, "--org-code"),

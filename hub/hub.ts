@@ -13,7 +13,8 @@ import { createAccessService } from "./services/access/access.service";
 import { auditMiddleware } from "./services/audit/audit.middleware";
 import { createAuditService } from "./services/audit/audit.service";
 import { createGatewayService } from "./services/gateway/gateway.service";
-import { PrometheusText } from "./services/gateway/metrics-text";
+import { HubMetrics } from "./metrics/metrics";
+import { createMetricsService } from "./metrics/metrics.service";
 import { createOrgService } from "./services/org/org.service";
 
 export interface HubOptions {
@@ -38,7 +39,12 @@ const SERVICES_WITH_DATABASE: readonly ServiceName[] = ["access", "org", "audit"
  * signing key other than the one that signed the stored checkpoints: a replaced key would make the chain
  * unverifiable from that point on.
  */
-export async function openRuntime(config: HubConfig, clock: () => Date, schemas = new SchemaRegistry()): Promise<HubRuntime> {
+export async function openRuntime(
+  config: HubConfig,
+  clock: () => Date,
+  metrics = new HubMetrics(),
+  schemas = new SchemaRegistry(),
+): Promise<HubRuntime> {
   const db = await openDatabase(config.database);
   try {
     if (config.migrate === "auto") await db.migrate();
@@ -54,7 +60,7 @@ export async function openRuntime(config: HubConfig, clock: () => Date, schemas 
         `the audit chain is signed by key ${latest[0].keyId} but this node holds key ${keyId}; restore the original key (see docs/operations.md)`,
       );
     }
-    return { config, db, schemas, tokenSecret: loadTokenSecret(config), auditKeys, clock };
+    return { config, db, schemas, tokenSecret: loadTokenSecret(config), auditKeys, clock, metrics };
   } catch (err) {
     await db.close();
     throw err;
@@ -65,13 +71,14 @@ export async function openRuntime(config: HubConfig, clock: () => Date, schemas 
 export async function startHub(config: HubConfig, options: HubOptions = {}): Promise<Hub> {
   const clock = options.clock ?? (() => new Date());
   const schemas = new SchemaRegistry();
+  const metrics = new HubMetrics();
   const needsDatabase = config.services.some((s) => SERVICES_WITH_DATABASE.includes(s));
 
   let db: Database | null = null;
   let demo: DemoSeedResult | null = null;
   let runtime: HubRuntime | null = null;
   if (needsDatabase) {
-    runtime = await openRuntime(config, clock, schemas);
+    runtime = await openRuntime(config, clock, metrics, schemas);
     db = runtime.db;
     try {
       if (config.demo) demo = await seedDemoData(runtime);
@@ -81,8 +88,9 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     }
   }
 
-  const metrics = new PrometheusText();
-  const broker = new ServiceBroker(brokerOptions(config, [auditMiddleware(clock)], metrics));
+  const broker = new ServiceBroker(brokerOptions(config, [auditMiddleware(clock, metrics)]));
+  // Every node reports its own metrics; the gateway gathers them for /metrics.
+  broker.createService(createMetricsService(metrics));
   const factories: Record<ServiceName, () => void> = {
     gateway: () => broker.createService(createGatewayService({ config, schemas, metrics, clock })),
     access: () => broker.createService(createAccessService(runtime!)),
@@ -95,6 +103,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     await broker.start();
   } catch (err) {
     await db?.close();
+    metrics.stop();
     throw err;
   }
 
@@ -115,6 +124,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     async stop() {
       await broker.stop();
       await db?.close();
+      metrics.stop();
     },
   };
 }

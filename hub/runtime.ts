@@ -1,6 +1,7 @@
 import type { HubConfig } from "./config";
 import type { Database } from "./db/database";
 import type { AuditKeys } from "./keys";
+import type { HubMetrics } from "./metrics/metrics";
 import type { SchemaRegistry } from "./schemas";
 
 /** What services are built from: configuration, the database and keys, and a clock tests can move. */
@@ -11,6 +12,7 @@ export interface HubRuntime {
   tokenSecret: Buffer;
   auditKeys: AuditKeys;
   clock: () => Date;
+  metrics: HubMetrics;
 }
 
 export function iso(date: Date): string {

@@ -12,6 +12,7 @@ import { MIGRATIONS } from "./migrations";
  */
 export class Database {
   private sqliteQueue: Promise<unknown> = Promise.resolve();
+  private readonly dialectSql = new Map<string, string>();
 
   constructor(
     readonly dataSource: DataSource,
@@ -36,6 +37,23 @@ export class Database {
   /** Row lock for the remainder of a transaction; SQLite transactions are already serialised. */
   lockClause(): "pessimistic_write" | undefined {
     return this.type === "sqlite" ? undefined : "pessimistic_write";
+  }
+
+  /**
+   * Plain SQL for hot paths, written with `?` placeholders and translated once per text ($1 on PostgreSQL,
+   * :1 on Oracle). A fixed text is prepared once and reused, where TypeORM's builder would build it anew.
+   * Column names come back lower-cased on every backend.
+   */
+  async query<T extends Record<string, unknown>>(manager: EntityManager, text: string, params: unknown[] = []): Promise<T[]> {
+    let sql = this.dialectSql.get(text);
+    if (sql === undefined) {
+      let n = 0;
+      sql = this.type === "sqlite" ? text : text.replace(/\?/g, () => (this.type === "postgres" ? `$${++n}` : `:${++n}`));
+      this.dialectSql.set(text, sql);
+    }
+    const rows: Record<string, unknown>[] = (await manager.query(sql, params)) ?? [];
+    if (this.type !== "oracle" || !Array.isArray(rows)) return rows as T[];
+    return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k.toLowerCase(), v]))) as T[];
   }
 
   async pendingMigrations(): Promise<boolean> {

@@ -70,10 +70,17 @@ export function describeHubSuite(topology: Topology): void {
 
       it("serves Prometheus metrics, the landing page and demo files", async () => {
         await h.api("GET", "/health/ready");
+        await h.login("sh.pd.sales1");
         const metrics = await h.api("GET", "/metrics");
         expect(metrics.status).toBe(200);
         expect(metrics.headers.get("content-type")).toMatch(/^text\/plain/);
-        expect(metrics.text).toMatch(/^# TYPE moleculer_request_total counter$/m);
+        expect(metrics.text).toMatch(/^# TYPE hub_http_requests_total counter$/m);
+        expect(metrics.text).toMatch(/^hub_http_requests_total\{node="[^"]+",method="GET",route="GET \/health\/ready",status="200"\} [1-9]/m);
+        expect(metrics.text).toMatch(/^hub_audit_entries_total\{node="[^"]+"\} [1-9]/m);
+        expect(metrics.text).toMatch(/^hub_logins_total\{node="[^"]+",result="ok"\} [1-9]/m);
+        // Every node reports, the back end of a cluster included.
+        const nodes = new Set([...metrics.text.matchAll(/^process_uptime_seconds\{node="([^"]+)"\}/gm)].map((m) => m[1]));
+        expect(nodes.size).toBe(h.hubs.length);
         const landing = await h.api("GET", "/");
         expect(landing.status).toBe(200);
         expect(landing.text).toContain("双录中台");

@@ -43,14 +43,41 @@ export function userView(row: UserRow, now: Date) {
   };
 }
 
+function userFromColumns(c: Record<string, unknown>): UserRow {
+  const text = (v: unknown) => (v == null ? null : String(v));
+  return {
+    username: String(c.username),
+    displayName: String(c.display_name),
+    role: String(c.role),
+    orgCode: String(c.org_code),
+    employeeNo: text(c.employee_no),
+    // SQLite and Oracle hand booleans back as 0/1.
+    enabled: Boolean(Number(c.enabled)),
+    passwordHash: String(c.password_hash),
+    passwordHistory: String(c.password_history),
+    passwordChangedAt: String(c.password_changed_at),
+    mustChangePassword: Boolean(Number(c.must_change_password)),
+    failedAttempts: Number(c.failed_attempts),
+    lockedUntil: text(c.locked_until),
+    createdAt: String(c.created_at),
+    updatedAt: String(c.updated_at),
+  };
+}
+
 /** Users, passwords, logins and the tokens that carry them. */
 export function createAccessService(rt: HubRuntime): ServiceSchema {
   const users = () => rt.db.manager.getRepository(UserEntity);
   const sessions = () => rt.db.manager.getRepository(SessionEntity);
   const lockout = { threshold: rt.config.lockoutThreshold, minutes: rt.config.lockoutMinutes };
 
+  /** Every request of a logged-in user reads its row: plain prepared SQL rather than a built query. */
+  async function findUser(username: string): Promise<UserRow | null> {
+    const [raw] = await rt.db.query(rt.db.manager, "SELECT * FROM users WHERE username = ?", [username]);
+    return raw ? userFromColumns(raw) : null;
+  }
+
   async function loadUser(username: string): Promise<UserRow> {
-    const row = await users().findOneBy({ username });
+    const row = await findUser(username);
     if (!row) throw new HubError("HUB_USER_NOT_FOUND", `no user ${username}`, { field: "username" });
     return row;
   }
@@ -105,14 +132,16 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
         async handler(ctx: HubContext<{ username: string; password: string }> & Locals) {
           const { username, password } = ctx.params;
           const now = rt.clock();
-          const user = await users().findOneBy({ username });
+          const user = await findUser(username);
           if (!user) {
             await burnPasswordCheck(password);
+            rt.metrics.logins.inc({ result: "unknown_user" });
             throw new HubError("HUB_AUTH_INVALID_CREDENTIALS");
           }
           ctx.locals.auditActor = { role: user.role, org: user.orgCode };
           const state = { failedAttempts: user.failedAttempts, lockedUntil: user.lockedUntil ? new Date(user.lockedUntil) : null };
           if (isLocked(state, now)) {
+            rt.metrics.logins.inc({ result: "locked" });
             throw new HubError("HUB_AUTH_LOCKED", `locked until ${state.lockedUntil!.toISOString()}`, { lockedUntil: state.lockedUntil!.toISOString() });
           }
           if (!(await verifyPassword(password, user.passwordHash))) {
@@ -124,12 +153,17 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
               ),
             );
             ctx.locals.auditDetails = { failedAttempts: next.failedAttempts };
+            rt.metrics.logins.inc({ result: next.lockedUntil ? "locked" : "wrong_password" });
             if (next.lockedUntil) {
               throw new HubError("HUB_AUTH_LOCKED", `locked until ${next.lockedUntil.toISOString()}`, { lockedUntil: next.lockedUntil.toISOString() });
             }
             throw new HubError("HUB_AUTH_INVALID_CREDENTIALS");
           }
-          if (!user.enabled) throw new HubError("HUB_AUTH_USER_DISABLED");
+          if (!user.enabled) {
+            rt.metrics.logins.inc({ result: "disabled" });
+            throw new HubError("HUB_AUTH_USER_DISABLED");
+          }
+          rt.metrics.logins.inc({ result: "ok" });
           const expiresAt = new Date(now.getTime() + rt.config.tokenTtlSeconds * 1000);
           const sessionId = crypto.randomUUID();
           await rt.db.transaction(async (m) => {
@@ -171,7 +205,7 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
           const session = await sessions().findOneBy({ id: claims.sid });
           if (!session || session.username !== claims.sub) throw new HubError("HUB_AUTH_TOKEN_INVALID");
           if (session.revokedAt) throw new HubError("HUB_AUTH_TOKEN_REVOKED");
-          const user = await users().findOneBy({ username: claims.sub });
+          const user = await findUser(claims.sub);
           if (!user) throw new HubError("HUB_AUTH_TOKEN_INVALID");
           if (!user.enabled) throw new HubError("HUB_AUTH_USER_DISABLED");
           const org = await ctx.call<OrgRef, { code: string }>("org.resolve", { code: user.orgCode });

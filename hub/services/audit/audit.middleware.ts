@@ -1,6 +1,7 @@
 import type { ActionHandler, ActionSchema, Middleware } from "moleculer";
 import type { EntryDraft, AuditResult, JsonValue } from "../../domain/audit-chain";
 import { HubError } from "../../errors/hub-error";
+import type { HubMetrics } from "../../metrics/metrics";
 import type { HubContext } from "../actor";
 import type { AuditLocals } from "./audit-spec";
 
@@ -18,7 +19,7 @@ function jsonSafe(value: unknown): JsonValue {
  * Writes one audit entry for every call of an action that declares `audit`, after it ran, and fails the call
  * if the entry cannot be written: a read that cannot be audited must not be served.
  */
-export function auditMiddleware(clock: () => Date): Middleware {
+export function auditMiddleware(clock: () => Date, metrics: HubMetrics): Middleware {
   const middleware = {
     name: "Audit",
     localAction(handler: ActionHandler, action: ActionSchema): ActionHandler {
@@ -54,6 +55,7 @@ export function auditMiddleware(clock: () => Date): Middleware {
         try {
           await ctx.call("audit.append", draft, { retries: 2 });
         } catch (err) {
+          metrics.auditFailures.inc();
           ctx.broker.logger.error("audit entry could not be written; refusing the call", { action: draft.action, err });
           throw new HubError("HUB_SERVICE_UNAVAILABLE", "the audit trail is unavailable");
         }

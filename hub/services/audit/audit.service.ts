@@ -13,6 +13,11 @@ interface Pending {
 }
 
 const MAX_BATCH = 500;
+/**
+ * How long the first append of a batch waits for others to join. The SQLite driver is synchronous: without a
+ * pause, each request would run to its own COMMIT (and fsync) before the next one could even queue.
+ */
+const COMMIT_WINDOW_MS = 1;
 
 export interface AuditListParams {
   from?: string;
@@ -45,6 +50,8 @@ export function createAuditService(rt: HubRuntime): ServiceSchema {
           batch.map((p) => p.draft),
           { privateKey: rt.auditKeys.privateKey, checkpointEvery: rt.config.auditCheckpointEvery, now: rt.clock },
         );
+        rt.metrics.auditEntries.inc({}, entries.length);
+        rt.metrics.auditBatches.inc();
         batch.forEach((p, i) => p.resolve({ seq: entries[i].seq, hash: entries[i].hash }));
       } catch (err) {
         batch.forEach((p) => p.reject(err));
@@ -56,7 +63,7 @@ export function createAuditService(rt: HubRuntime): ServiceSchema {
     return new Promise((resolve, reject) => {
       queue.push({ draft, resolve, reject });
       if (!flushing) {
-        flushing = flushAll().finally(() => {
+        flushing = new Promise((wait) => setTimeout(wait, COMMIT_WINDOW_MS)).then(flushAll).finally(() => {
           flushing = null;
         });
       }

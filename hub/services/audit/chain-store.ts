@@ -13,13 +13,7 @@ import {
   type VerifyResult,
 } from "../../domain/audit-chain";
 import type { Database } from "../../db/database";
-import {
-  AuditCheckpointEntity,
-  AuditEntryEntity,
-  AuditHeadEntity,
-  type AuditCheckpointRow,
-  type AuditEntryRow,
-} from "../../db/entities";
+import { AuditCheckpointEntity, AuditEntryEntity, type AuditCheckpointRow, type AuditEntryRow } from "../../db/entities";
 
 /*
  * The audit/evidence chain as stored in the database. Appends lock the single head row, so every node of a
@@ -67,25 +61,21 @@ function checkpointFromRow(row: AuditCheckpointRow): Checkpoint {
 }
 
 async function lockHead(db: Database, manager: EntityManager): Promise<{ seq: number; hash: string }> {
-  const lock = db.lockClause();
-  const head = await manager.getRepository(AuditHeadEntity).findOne({
-    where: { id: 1 },
-    ...(lock ? { lock: { mode: lock } } : {}),
-  });
+  const forUpdate = db.lockClause() ? " FOR UPDATE" : "";
+  const [head] = await db.query<{ seq: string | number; hash: string }>(manager, `SELECT seq, hash FROM audit_head WHERE id = 1${forUpdate}`);
   if (!head) throw new Error("audit_head row missing: migrations not applied?");
   return { seq: Number(head.seq), hash: head.hash };
 }
 
-async function lastCheckpointSeq(manager: EntityManager): Promise<number> {
-  const row = await manager
-    .getRepository(AuditCheckpointEntity)
-    .createQueryBuilder("c")
-    .select("MAX(c.seq)", "max")
-    .getRawOne<{ max: string | number | null }>();
-  return row?.max == null ? 0 : Number(row.max);
+async function lastCheckpointSeq(db: Database, manager: EntityManager): Promise<number> {
+  const [row] = await db.query<{ max_seq: string | number | null }>(manager, "SELECT MAX(seq) AS max_seq FROM audit_checkpoints");
+  return row?.max_seq == null ? 0 : Number(row.max_seq);
 }
 
-const INSERT_CHUNK = 200;
+const INSERT_ENTRY =
+  "INSERT INTO audit_entries (seq, at, kind, actor, role, org, action, target, result, ip, details, prev_hash, hash) " +
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
 
 export interface AppendOptions {
   privateKey: KeyObject | null;
@@ -102,13 +92,13 @@ export async function appendEntries(
   return db.transaction(async (manager) => {
     const head = await lockHead(db, manager);
     const entries = sealEntries(head, drafts);
-    const rows = entries.map(toRow);
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await manager.createQueryBuilder().insert().into(AuditEntryEntity).values(rows.slice(i, i + INSERT_CHUNK)).execute();
+    // One fixed statement per row: prepared once, whatever the batch size.
+    for (const r of entries.map(toRow)) {
+      await db.query(manager, INSERT_ENTRY, [r.seq, r.at, r.kind, r.actor, r.role, r.org, r.action, r.target, r.result, r.ip, r.details, r.prevHash, r.hash]);
     }
     const last = entries[entries.length - 1];
-    await manager.getRepository(AuditHeadEntity).update({ id: 1 }, { seq: last.seq, hash: last.hash });
-    if (options.privateKey && last.seq - (await lastCheckpointSeq(manager)) >= options.checkpointEvery) {
+    await db.query(manager, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [last.seq, last.hash]);
+    if (options.privateKey && last.seq - (await lastCheckpointSeq(db, manager)) >= options.checkpointEvery) {
       await insertCheckpoint(manager, options.privateKey, { seq: last.seq, hash: last.hash, at: options.now().toISOString() });
     }
     return entries;
@@ -129,7 +119,7 @@ async function insertCheckpoint(
 export async function checkpointHead(db: Database, privateKey: KeyObject, now: Date): Promise<Checkpoint | null> {
   return db.transaction(async (manager) => {
     const head = await lockHead(db, manager);
-    if (head.seq === 0 || head.seq <= (await lastCheckpointSeq(manager))) return null;
+    if (head.seq === 0 || head.seq <= (await lastCheckpointSeq(db, manager))) return null;
     return insertCheckpoint(manager, privateKey, { ...head, at: now.toISOString() });
   });
 }

@@ -13,14 +13,14 @@ import type { AuthenticatedUser } from "../access/access.service";
 import type { HubMeta } from "../actor";
 import { preferredLanguage, toErrorResponse } from "./http-errors";
 import { buildOpenApi } from "./openapi";
-import { PrometheusText } from "./metrics-text";
+import { renderPrometheus, type HubMetrics, type MetricFamily } from "../../metrics/metrics";
 import { aliasPath, REST_ROUTES, routeKey, type RestRoute } from "./routes";
 
 type Req = IncomingMessage & {
   $params: { body?: unknown; query?: Record<string, unknown>; params?: Record<string, unknown> } & Record<string, unknown>;
-  $alias?: { method: string; path: string };
   $ctx: Context<unknown, HubMeta>;
   $route?: { path: string };
+  $alias?: { method: string; path: string; fullPath: string };
   body?: unknown;
 };
 
@@ -51,7 +51,7 @@ function hasBody(req: IncomingMessage): boolean {
 export interface GatewayOptions {
   config: HubConfig;
   schemas: SchemaRegistry;
-  metrics: PrometheusText;
+  metrics: HubMetrics;
   clock: () => Date;
 }
 
@@ -177,6 +177,18 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
         },
       ],
     },
+    started() {
+      // Counted when the response is done, whatever answered it (an action, static files, an error).
+      const server = (this as unknown as { server: import("node:http").Server }).server;
+      server.on("request", (req: Req, res: ServerResponse) => {
+        const started = process.hrtime.bigint();
+        res.once("finish", () => {
+          const route = req.$alias ? `${req.$alias.method} ${req.$alias.fullPath}` : req.$route ? `${req.$route.path}/*` : "unmatched";
+          metrics.httpRequests.inc({ method: req.method ?? "", route, status: String(res.statusCode) });
+          metrics.httpDuration.observe({ route }, Number(process.hrtime.bigint() - started) / 1e9);
+        });
+      });
+    },
     actions: {
       openapi: {
         handler() {
@@ -207,10 +219,21 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
           return { status: "ready", checks };
         },
       },
+      /** Prometheus text for every node of the cluster, each sample labelled with its node. */
       metrics: {
-        handler(ctx: Context<unknown, { $responseType?: string }>) {
+        async handler(ctx: Context<unknown, { $responseType?: string }>) {
+          const nodes = (this.broker.registry.getServiceList({ onlyAvailable: true }) as Array<{ name: string; nodeID: string }>)
+            .filter((s) => s.name === "metrics")
+            .map((s) => s.nodeID);
+          const snapshots = await Promise.all(
+            nodes.map((nodeID) =>
+              ctx
+                .call<{ node: string; families: MetricFamily[] }, Record<string, never>>("metrics.snapshot", {}, { nodeID, timeout: 3000 })
+                .catch(() => null),
+            ),
+          );
           ctx.meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
-          return metrics.render();
+          return renderPrometheus(snapshots.filter((s) => s !== null));
         },
       },
     },
