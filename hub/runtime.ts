@@ -14,7 +14,3 @@ export interface HubRuntime {
   clock: () => Date;
   metrics: HubMetrics;
 }
-
-export function iso(date: Date): string {
-  return date.toISOString();
-}

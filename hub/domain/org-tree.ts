@@ -18,8 +18,3 @@ export function mayContain(parent: OrgKind, child: OrgKind): boolean {
 export function childPath(parentPath: string, code: string): string {
   return `${parentPath}/${code}`;
 }
-
-/** Codes of the units on a path, root first. */
-export function pathCodes(path: string): string[] {
-  return path.split("/");
-}

@@ -72,7 +72,7 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
 
   /** Every request of a logged-in user reads its row: plain prepared SQL rather than a built query. */
   async function findUser(username: string): Promise<UserRow | null> {
-    const [raw] = await rt.db.query(rt.db.manager, "SELECT * FROM users WHERE username = ?", [username]);
+    const [raw] = await rt.db.query(rt.db.manager, 'SELECT * FROM "users" WHERE "username" = ?', [username]);
     return raw ? userFromColumns(raw) : null;
   }
 

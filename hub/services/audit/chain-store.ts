@@ -62,18 +62,19 @@ function checkpointFromRow(row: AuditCheckpointRow): Checkpoint {
 
 async function lockHead(db: Database, manager: EntityManager): Promise<{ seq: number; hash: string }> {
   const forUpdate = db.lockClause() ? " FOR UPDATE" : "";
-  const [head] = await db.query<{ seq: string | number; hash: string }>(manager, `SELECT seq, hash FROM audit_head WHERE id = 1${forUpdate}`);
+  const [head] = await db.query<{ seq: string | number; hash: string }>(manager, `SELECT "seq", "hash" FROM "audit_head" WHERE "id" = 1${forUpdate}`);
   if (!head) throw new Error("audit_head row missing: migrations not applied?");
   return { seq: Number(head.seq), hash: head.hash };
 }
 
 async function lastCheckpointSeq(db: Database, manager: EntityManager): Promise<number> {
-  const [row] = await db.query<{ max_seq: string | number | null }>(manager, "SELECT MAX(seq) AS max_seq FROM audit_checkpoints");
+  const [row] = await db.query<{ max_seq: string | number | null }>(manager, 'SELECT MAX("seq") AS "max_seq" FROM "audit_checkpoints"');
   return row?.max_seq == null ? 0 : Number(row.max_seq);
 }
 
+// Identifiers quoted: TypeORM creates them quoted and lower-case, which Oracle then takes literally.
 const INSERT_ENTRY =
-  "INSERT INTO audit_entries (seq, at, kind, actor, role, org, action, target, result, ip, details, prev_hash, hash) " +
+  'INSERT INTO "audit_entries" ("seq", "at", "kind", "actor", "role", "org", "action", "target", "result", "ip", "details", "prev_hash", "hash") ' +
   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 
@@ -97,7 +98,7 @@ export async function appendEntries(
       await db.query(manager, INSERT_ENTRY, [r.seq, r.at, r.kind, r.actor, r.role, r.org, r.action, r.target, r.result, r.ip, r.details, r.prevHash, r.hash]);
     }
     const last = entries[entries.length - 1];
-    await db.query(manager, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [last.seq, last.hash]);
+    await db.query(manager, 'UPDATE "audit_head" SET "seq" = ?, "hash" = ? WHERE "id" = 1', [last.seq, last.hash]);
     if (options.privateKey && last.seq - (await lastCheckpointSeq(db, manager)) >= options.checkpointEvery) {
       await insertCheckpoint(manager, options.privateKey, { seq: last.seq, hash: last.hash, at: options.now().toISOString() });
     }
