@@ -1,5 +1,7 @@
 /** Unit specs sit beside the code; cross-service flows live in test/. */
-const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] };
+const transform = {
+  "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }],
+};
 
 module.exports = {
   reporters: ["default", "<rootDir>/test/support/closing-line.reporter.js"],
@@ -9,7 +11,11 @@ module.exports = {
       displayName: "unit",
       testEnvironment: "node",
       transform,
-      testMatch: ["<rootDir>/hub/**/*.spec.ts", "<rootDir>/plugins/**/*.spec.ts", "<rootDir>/test/unit/**/*.spec.ts"],
+      testMatch: [
+        "<rootDir>/hub/**/*.spec.ts",
+        "<rootDir>/plugins/**/*.spec.ts",
+        "<rootDir>/test/unit/**/*.spec.ts",
+      ],
     },
     {
       displayName: "integration",

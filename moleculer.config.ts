@@ -10,7 +10,10 @@ export function brokerOptions(config: HubConfig, middlewares: Middleware[]): Bro
     namespace: config.namespace,
     nodeID: config.nodeId ?? undefined,
     transporter: config.transporter ?? undefined,
-    logger: { type: "Console", options: { level: config.logLevel, formatter: "short", colors: process.stdout.isTTY } },
+    logger: {
+      type: "Console",
+      options: { level: config.logLevel, formatter: "short", colors: process.stdout.isTTY },
+    },
     logLevel: config.logLevel,
     cacher: "Memory",
     serializer: "JSON",

@@ -103,7 +103,10 @@ export async function main(argv: readonly string[], out: Out = console): Promise
     }
   } catch (err) {
     const details = (err as { data?: unknown }).data;
-    out.error(`dual-record ${command}: ${(err as Error).message}` + (Array.isArray(details) ? `\n${JSON.stringify(details)}` : ""));
+    out.error(
+      `dual-record ${command}: ${(err as Error).message}` +
+        (Array.isArray(details) ? `\n${JSON.stringify(details)}` : ""),
+    );
     return 1;
   }
 }

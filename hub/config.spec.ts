@@ -5,7 +5,14 @@ import { ConfigError } from "./errors/hub-error";
 describe("configuration", () => {
   it("has embedded defaults: one process, SQLite under ./data, 127.0.0.1:8080, demo on", () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ host: "127.0.0.1", port: 8080, transporter: null, services: SERVICE_NAMES, demo: true, migrate: "auto" });
+    expect(c).toMatchObject({
+      host: "127.0.0.1",
+      port: 8080,
+      transporter: null,
+      services: SERVICE_NAMES,
+      demo: true,
+      migrate: "auto",
+    });
     expect(c.database).toEqual({ type: "sqlite", file: path.resolve("./data/hub.sqlite") });
     expect(c.tokenTtlSeconds).toBe(8 * 3600);
     expect(c.passwordMaxAgeDays).toBe(90);

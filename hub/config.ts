@@ -70,7 +70,8 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   if (raw === undefined || raw === "") return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
   const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
@@ -109,7 +110,8 @@ export function parseDatabaseUrl(raw: string | undefined, dataDir: string): Data
   if (!raw) return { type: "sqlite", file: path.join(dataDir, "hub.sqlite") };
   if (raw.startsWith("sqlite:")) {
     const file = raw.slice("sqlite:".length).replace(/^\/\//, "");
-    if (!file) throw new ConfigError("DATABASE_URL", "sqlite: needs a file path, e.g. sqlite:./data/hub.sqlite");
+    if (!file)
+      throw new ConfigError("DATABASE_URL", "sqlite: needs a file path, e.g. sqlite:./data/hub.sqlite");
     return { type: "sqlite", file: path.resolve(file) };
   }
   if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) return { type: "postgres", url: raw };
@@ -118,10 +120,16 @@ export function parseDatabaseUrl(raw: string | undefined, dataDir: string): Data
     try {
       url = new URL(raw);
     } catch {
-      throw new ConfigError("DATABASE_URL", "oracle URL must look like oracle://user:password@host:1521/service");
+      throw new ConfigError(
+        "DATABASE_URL",
+        "oracle URL must look like oracle://user:password@host:1521/service",
+      );
     }
     if (!url.username || !url.pathname.slice(1)) {
-      throw new ConfigError("DATABASE_URL", "oracle URL must look like oracle://user:password@host:1521/service");
+      throw new ConfigError(
+        "DATABASE_URL",
+        "oracle URL must look like oracle://user:password@host:1521/service",
+      );
     }
     return {
       type: "oracle",
@@ -135,7 +143,10 @@ export function parseDatabaseUrl(raw: string | undefined, dataDir: string): Data
 
 function services(raw: string | undefined): readonly ServiceName[] {
   if (!raw || raw.trim() === "" || raw.trim() === "*") return SERVICE_NAMES;
-  const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
       throw new ConfigError("HUB_SERVICES", `unknown service "${name}"; known: ${SERVICE_NAMES.join(", ")}`);

@@ -49,10 +49,15 @@ export async function openRuntime(
   try {
     if (config.migrate === "auto") await db.migrate();
     else if (await db.pendingMigrations()) {
-      throw new ConfigError("HUB_MIGRATE", "migrations are pending; run `dual-record migrate` or set HUB_MIGRATE=auto");
+      throw new ConfigError(
+        "HUB_MIGRATE",
+        "migrations are pending; run `dual-record migrate` or set HUB_MIGRATE=auto",
+      );
     }
     const auditKeys = loadAuditKeys(config);
-    const latest = await db.manager.getRepository(AuditCheckpointEntity).find({ order: { seq: "DESC" }, take: 1 });
+    const latest = await db.manager
+      .getRepository(AuditCheckpointEntity)
+      .find({ order: { seq: "DESC" }, take: 1 });
     const keyId = keyIdOf(auditKeys.publicKey);
     if (latest.length && latest[0].keyId !== keyId) {
       throw new ConfigError(

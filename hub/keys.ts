@@ -53,7 +53,10 @@ export function loadAuditKeys(config: HubConfig): AuditKeys {
   try {
     privateKey = crypto.createPrivateKey(fs.readFileSync(privateFile));
   } catch (err) {
-    throw new ConfigError("HUB_AUDIT_SIGNING_KEY", `cannot read an Ed25519 PEM key from ${privateFile}: ${err}`);
+    throw new ConfigError(
+      "HUB_AUDIT_SIGNING_KEY",
+      `cannot read an Ed25519 PEM key from ${privateFile}: ${err}`,
+    );
   }
   if (privateKey.asymmetricKeyType !== "ed25519") {
     throw new ConfigError("HUB_AUDIT_SIGNING_KEY", `${privateFile} is not an Ed25519 key`);

@@ -5,7 +5,11 @@ import { startHub, type Hub } from "./hub";
 function banner(hub: Hub): string {
   const lines = [`双录中台已启动 Dual-record hub is running`];
   if (hub.url) {
-    lines.push(`  URL:      ${hub.url}/`, `  API:      ${hub.url}/api/v1/openapi.json`, `  Ready:    ${hub.url}/health/ready`);
+    lines.push(
+      `  URL:      ${hub.url}/`,
+      `  API:      ${hub.url}/api/v1/openapi.json`,
+      `  Ready:    ${hub.url}/health/ready`,
+    );
   }
   lines.push(`  Node:     ${hub.broker.nodeID}  services: ${hub.config.services.join(", ")}`);
   if (hub.config.database.type === "sqlite") lines.push(`  Database: SQLite ${hub.config.database.file}`);
@@ -14,7 +18,9 @@ function banner(hub: Hub): string {
     lines.push("  演示账户 Demo users:");
     for (const u of DEMO_USERS) lines.push(`    ${u.username.padEnd(15)} ${u.role.padEnd(15)} ${u.orgCode}`);
     if (hub.demo.password) {
-      lines.push(`  演示密码 Demo password (generated now, also saved to ${hub.demo.credentialsFile}): ${hub.demo.password}`);
+      lines.push(
+        `  演示密码 Demo password (generated now, also saved to ${hub.demo.credentialsFile}): ${hub.demo.password}`,
+      );
     } else if (hub.demo.passwordSource === "HUB_DEMO_PASSWORD") {
       lines.push("  演示密码 Demo password: the value of HUB_DEMO_PASSWORD");
     } else {

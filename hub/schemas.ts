@@ -63,12 +63,18 @@ export class SchemaRegistry {
 }
 
 /** Turns ajv's errors into one problem per field, named as the client sent it (e.g. `body.orgCode`). */
-export function toFieldProblems(prefix: string, errors: readonly ErrorObject[] | null | undefined): FieldProblem[] {
+export function toFieldProblems(
+  prefix: string,
+  errors: readonly ErrorObject[] | null | undefined,
+): FieldProblem[] {
   return (errors ?? []).map((e) => {
     let field = e.instancePath.replace(/^\//, "").replace(/\//g, ".");
-    if (e.keyword === "required") field = [field, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join(".");
+    if (e.keyword === "required")
+      field = [field, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join(".");
     if (e.keyword === "additionalProperties") {
-      field = [field, (e.params as { additionalProperty: string }).additionalProperty].filter(Boolean).join(".");
+      field = [field, (e.params as { additionalProperty: string }).additionalProperty]
+        .filter(Boolean)
+        .join(".");
     }
     const name = [prefix, field].filter(Boolean).join(".");
     const message = e.keyword === "additionalProperties" ? "unknown field" : (e.message ?? "invalid");

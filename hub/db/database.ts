@@ -44,16 +44,25 @@ export class Database {
    * :1 on Oracle). A fixed text is prepared once and reused, where TypeORM's builder would build it anew.
    * Column names come back lower-cased on every backend.
    */
-  async query<T extends Record<string, unknown>>(manager: EntityManager, text: string, params: unknown[] = []): Promise<T[]> {
+  async query<T extends Record<string, unknown>>(
+    manager: EntityManager,
+    text: string,
+    params: unknown[] = [],
+  ): Promise<T[]> {
     let sql = this.dialectSql.get(text);
     if (sql === undefined) {
       let n = 0;
-      sql = this.type === "sqlite" ? text : text.replace(/\?/g, () => (this.type === "postgres" ? `$${++n}` : `:${++n}`));
+      sql =
+        this.type === "sqlite"
+          ? text
+          : text.replace(/\?/g, () => (this.type === "postgres" ? `$${++n}` : `:${++n}`));
       this.dialectSql.set(text, sql);
     }
     const rows: Record<string, unknown>[] = (await manager.query(sql, params)) ?? [];
     if (this.type !== "oracle" || !Array.isArray(rows)) return rows as T[];
-    return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k.toLowerCase(), v]))) as T[];
+    return rows.map((row) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k.toLowerCase(), v])),
+    ) as T[];
   }
 
   async pendingMigrations(): Promise<boolean> {

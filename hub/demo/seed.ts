@@ -8,22 +8,71 @@ import type { HubRuntime } from "../runtime";
 import { generatePassword, hashPassword } from "../services/access/password-hash";
 import { appendEntries } from "../services/audit/chain-store";
 
-export const DEMO_ORGS: ReadonlyArray<{ code: string; name: string; kind: OrgKind; parent: string | null }> = [
-  { code: "000000", name: "总行", kind: "hq", parent: null },
-  { code: "310000", name: "上海分行", kind: "branch", parent: "000000" },
-  { code: "310100", name: "浦东支行", kind: "outlet", parent: "310000" },
-  { code: "110000", name: "北京分行", kind: "branch", parent: "000000" },
-  { code: "110100", name: "朝阳支行", kind: "outlet", parent: "110000" },
-];
+export const DEMO_ORGS: ReadonlyArray<{ code: string; name: string; kind: OrgKind; parent: string | null }> =
+  [
+    { code: "000000", name: "总行", kind: "hq", parent: null },
+    { code: "310000", name: "上海分行", kind: "branch", parent: "000000" },
+    { code: "310100", name: "浦东支行", kind: "outlet", parent: "310000" },
+    { code: "110000", name: "北京分行", kind: "branch", parent: "000000" },
+    { code: "110100", name: "朝阳支行", kind: "outlet", parent: "110000" },
+  ];
 
-export const DEMO_USERS: ReadonlyArray<{ username: string; displayName: string; role: Role; orgCode: string; employeeNo: string }> = [
-  { username: "hq.admin", displayName: "总行管理员", role: "hq_admin", orgCode: "000000", employeeNo: "H0001" },
-  { username: "hq.auditor", displayName: "总行监控调阅", role: "auditor", orgCode: "000000", employeeNo: "H0002" },
-  { username: "sh.admin", displayName: "上海分行管理员", role: "branch_admin", orgCode: "310000", employeeNo: "S0001" },
-  { username: "sh.pd.manager", displayName: "浦东支行行长", role: "outlet_manager", orgCode: "310100", employeeNo: "S1001" },
-  { username: "sh.pd.sales1", displayName: "浦东理财经理一", role: "sales", orgCode: "310100", employeeNo: "S1002" },
-  { username: "bj.cy.manager", displayName: "朝阳支行行长", role: "outlet_manager", orgCode: "110100", employeeNo: "B1001" },
-  { username: "bj.cy.sales1", displayName: "朝阳理财经理一", role: "sales", orgCode: "110100", employeeNo: "B1002" },
+export const DEMO_USERS: ReadonlyArray<{
+  username: string;
+  displayName: string;
+  role: Role;
+  orgCode: string;
+  employeeNo: string;
+}> = [
+  {
+    username: "hq.admin",
+    displayName: "总行管理员",
+    role: "hq_admin",
+    orgCode: "000000",
+    employeeNo: "H0001",
+  },
+  {
+    username: "hq.auditor",
+    displayName: "总行监控调阅",
+    role: "auditor",
+    orgCode: "000000",
+    employeeNo: "H0002",
+  },
+  {
+    username: "sh.admin",
+    displayName: "上海分行管理员",
+    role: "branch_admin",
+    orgCode: "310000",
+    employeeNo: "S0001",
+  },
+  {
+    username: "sh.pd.manager",
+    displayName: "浦东支行行长",
+    role: "outlet_manager",
+    orgCode: "310100",
+    employeeNo: "S1001",
+  },
+  {
+    username: "sh.pd.sales1",
+    displayName: "浦东理财经理一",
+    role: "sales",
+    orgCode: "310100",
+    employeeNo: "S1002",
+  },
+  {
+    username: "bj.cy.manager",
+    displayName: "朝阳支行行长",
+    role: "outlet_manager",
+    orgCode: "110100",
+    employeeNo: "B1001",
+  },
+  {
+    username: "bj.cy.sales1",
+    displayName: "朝阳理财经理一",
+    role: "sales",
+    orgCode: "110100",
+    employeeNo: "B1002",
+  },
 ];
 
 export interface DemoSeedResult {
@@ -36,7 +85,12 @@ export interface DemoSeedResult {
 }
 
 /** Writes the first org units and users of an empty database, and says so in the audit chain. */
-export async function insertInitialData(rt: HubRuntime, orgs: OrgUnitRow[], users: UserRow[], action: string): Promise<void> {
+export async function insertInitialData(
+  rt: HubRuntime,
+  orgs: OrgUnitRow[],
+  users: UserRow[],
+  action: string,
+): Promise<void> {
   await rt.db.transaction(async (m) => {
     await m.getRepository(OrgUnitEntity).insert(orgs);
     await m.getRepository(UserEntity).insert(users);
@@ -71,7 +125,12 @@ export async function seedDemoData(rt: HubRuntime): Promise<DemoSeedResult> {
   const fromEnv = rt.config.demoPassword;
   const empty = (await rt.db.manager.getRepository(OrgUnitEntity).count()) === 0;
   if (!empty) {
-    return { seeded: false, passwordSource: fromEnv ? "HUB_DEMO_PASSWORD" : "file", credentialsFile: file, password: null };
+    return {
+      seeded: false,
+      passwordSource: fromEnv ? "HUB_DEMO_PASSWORD" : "file",
+      credentialsFile: file,
+      password: null,
+    };
   }
   const weak = fromEnv ? passwordProblems(fromEnv, "") : [];
   if (weak.length) throw new ConfigError("HUB_DEMO_PASSWORD", weak.map((p) => p.message).join("; "));
@@ -82,7 +141,17 @@ export async function seedDemoData(rt: HubRuntime): Promise<DemoSeedResult> {
   const orgs: OrgUnitRow[] = DEMO_ORGS.map((o) => {
     const p = o.parent ? `${paths.get(o.parent)}/${o.code}` : o.code;
     paths.set(o.code, p);
-    return { code: o.code, name: o.name, kind: o.kind, parentCode: o.parent, path: p, status: "open", createdAt: now, updatedAt: now, closedAt: null };
+    return {
+      code: o.code,
+      name: o.name,
+      kind: o.kind,
+      parentCode: o.parent,
+      path: p,
+      status: "open",
+      createdAt: now,
+      updatedAt: now,
+      closedAt: null,
+    };
   });
   // Demo users share one hash of one password and are not forced to change it (the issue asks for easy trial).
   const users: UserRow[] = DEMO_USERS.map((u) => ({
@@ -108,5 +177,10 @@ export async function seedDemoData(rt: HubRuntime): Promise<DemoSeedResult> {
     ];
     fs.writeFileSync(file, lines.join("\n"), { mode: 0o600 });
   }
-  return { seeded: true, passwordSource: fromEnv ? "HUB_DEMO_PASSWORD" : "generated", credentialsFile: file, password: fromEnv ? null : password };
+  return {
+    seeded: true,
+    passwordSource: fromEnv ? "HUB_DEMO_PASSWORD" : "generated",
+    credentialsFile: file,
+    password: fromEnv ? null : password,
+  };
 }

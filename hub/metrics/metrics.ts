@@ -44,7 +44,10 @@ export class Counter {
 }
 
 export class Histogram {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  private readonly series = new Map<
+    string,
+    { labels: Labels; counts: number[]; sum: number; count: number }
+  >();
   constructor(
     readonly name: string,
     readonly help: string,
@@ -63,7 +66,9 @@ export class Histogram {
   family(): MetricFamily {
     const samples: Sample[] = [];
     for (const s of this.series.values()) {
-      this.buckets.forEach((le, i) => samples.push({ labels: { ...s.labels, le: String(le) }, value: s.counts[i] }));
+      this.buckets.forEach((le, i) =>
+        samples.push({ labels: { ...s.labels, le: String(le) }, value: s.counts[i] }),
+      );
       samples.push({ labels: { ...s.labels, le: "+Inf" }, value: s.count });
       samples.push({ labels: { ...s.labels, __suffix: "_sum" }, value: s.sum });
       samples.push({ labels: { ...s.labels, __suffix: "_count" }, value: s.count });
@@ -74,7 +79,10 @@ export class Histogram {
 
 /** One node's metrics. */
 export class HubMetrics {
-  readonly httpRequests = new Counter("hub_http_requests_total", "HTTP requests answered, by route and status");
+  readonly httpRequests = new Counter(
+    "hub_http_requests_total",
+    "HTTP requests answered, by route and status",
+  );
   readonly httpDuration = new Histogram(
     "hub_http_request_duration_seconds",
     "Time to answer an HTTP request, by route",
@@ -82,7 +90,10 @@ export class HubMetrics {
   );
   readonly auditEntries = new Counter("hub_audit_entries_total", "Entries appended to the audit chain");
   readonly auditBatches = new Counter("hub_audit_commits_total", "Transactions that appended audit entries");
-  readonly auditFailures = new Counter("hub_audit_append_failures_total", "Audit appends that failed (calls refused)");
+  readonly auditFailures = new Counter(
+    "hub_audit_append_failures_total",
+    "Audit appends that failed (calls refused)",
+  );
   readonly logins = new Counter("hub_logins_total", "Login attempts, by result");
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private readonly startedAt = Date.now();
@@ -95,7 +106,12 @@ export class HubMetrics {
 
   snapshot(): MetricFamily[] {
     const memory = process.memoryUsage();
-    const gauge = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: "gauge", samples: [{ labels: {}, value }] });
+    const gauge = (name: string, help: string, value: number): MetricFamily => ({
+      name,
+      help,
+      type: "gauge",
+      samples: [{ labels: {}, value }],
+    });
     return [
       this.httpRequests.family(),
       this.httpDuration.family(),
@@ -105,8 +121,16 @@ export class HubMetrics {
       this.logins.family(),
       gauge("process_resident_memory_bytes", "Resident memory", memory.rss),
       gauge("nodejs_heap_used_bytes", "V8 heap in use", memory.heapUsed),
-      gauge("process_uptime_seconds", "Seconds since this node started", (Date.now() - this.startedAt) / 1000),
-      gauge("nodejs_eventloop_lag_p99_seconds", "99th percentile event-loop delay", this.loopDelay.percentile(99) / 1e9),
+      gauge(
+        "process_uptime_seconds",
+        "Seconds since this node started",
+        (Date.now() - this.startedAt) / 1000,
+      ),
+      gauge(
+        "nodejs_eventloop_lag_p99_seconds",
+        "99th percentile event-loop delay",
+        this.loopDelay.percentile(99) / 1e9,
+      ),
     ];
   }
 

@@ -32,12 +32,19 @@ export interface OrgRef {
 }
 
 /** Decides one request with the one permission function; throws 403 naming the action and the reason. */
-export async function authorize(ctx: HubContext<unknown>, action: Action, targetOrgCode: string): Promise<Actor> {
+export async function authorize(
+  ctx: HubContext<unknown>,
+  action: Action,
+  targetOrgCode: string,
+): Promise<Actor> {
   const actor = actorOf(ctx);
   const target = await ctx.call<OrgRef, { code: string }>("org.resolve", { code: targetOrgCode });
   const decision = decide({ role: actor.role, orgPath: actor.orgPath }, action, { orgPath: target.path });
   if (!decision.allowed) {
-    const why = decision.reason === "ROLE" ? `role ${actor.role} may not ${action}` : `org ${targetOrgCode} is outside ${actor.orgCode}`;
+    const why =
+      decision.reason === "ROLE"
+        ? `role ${actor.role} may not ${action}`
+        : `org ${targetOrgCode} is outside ${actor.orgCode}`;
     throw new ForbiddenError(why, { action, reason: decision.reason, orgCode: targetOrgCode });
   }
   return actor;

@@ -3,7 +3,13 @@ import { AuditEntryEntity, UserEntity } from "../../hub/db/entities";
 import { main as cli } from "../../hub/cli";
 import { REST_ROUTES } from "../../hub/services/gateway/routes";
 import { DEMO_USERS } from "../../hub/demo/seed";
-import { DEMO_PASSWORD, startHarness, topologyAvailable, type Harness, type Topology } from "../support/hub-harness";
+import {
+  DEMO_PASSWORD,
+  startHarness,
+  topologyAvailable,
+  type Harness,
+  type Topology,
+} from "../support/hub-harness";
 
 const MINUTE = 60_000;
 
@@ -59,7 +65,8 @@ export function describeHubSuite(topology: Topology): void {
         // The published login schema, compiled on its own, refuses what the gateway refuses.
         const components = res.body.components.schemas;
         const ajv = new Ajv({ strict: false });
-        for (const [name, schema] of Object.entries(components)) ajv.addSchema(schema as object, `#/components/schemas/${name}`);
+        for (const [name, schema] of Object.entries(components))
+          ajv.addSchema(schema as object, `#/components/schemas/${name}`);
         const login = ajv.compile({ $ref: "#/components/schemas/auth-login" });
         expect(login({ username: "a", password: "b" })).toBe(true);
         expect(login({ username: "a" })).toBe(false);
@@ -75,11 +82,15 @@ export function describeHubSuite(topology: Topology): void {
         expect(metrics.status).toBe(200);
         expect(metrics.headers.get("content-type")).toMatch(/^text\/plain/);
         expect(metrics.text).toMatch(/^# TYPE hub_http_requests_total counter$/m);
-        expect(metrics.text).toMatch(/^hub_http_requests_total\{node="[^"]+",method="GET",route="GET \/health\/ready",status="200"\} [1-9]/m);
+        expect(metrics.text).toMatch(
+          /^hub_http_requests_total\{node="[^"]+",method="GET",route="GET \/health\/ready",status="200"\} [1-9]/m,
+        );
         expect(metrics.text).toMatch(/^hub_audit_entries_total\{node="[^"]+"\} [1-9]/m);
         expect(metrics.text).toMatch(/^hub_logins_total\{node="[^"]+",result="ok"\} [1-9]/m);
         // Every node reports, the back end of a cluster included.
-        const nodes = new Set([...metrics.text.matchAll(/^process_uptime_seconds\{node="([^"]+)"\}/gm)].map((m) => m[1]));
+        const nodes = new Set(
+          [...metrics.text.matchAll(/^process_uptime_seconds\{node="([^"]+)"\}/gm)].map((m) => m[1]),
+        );
         expect(nodes.size).toBe(h.hubs.length);
         const landing = await h.api("GET", "/");
         expect(landing.status).toBe(200);
@@ -91,9 +102,16 @@ export function describeHubSuite(topology: Topology): void {
     describe("logins and tokens", () => {
       it("lets every demo user log in and tells who they are", async () => {
         for (const user of DEMO_USERS) {
-          const res = await h.api("POST", "/api/v1/auth/login", { body: { username: user.username, password: DEMO_PASSWORD } });
+          const res = await h.api("POST", "/api/v1/auth/login", {
+            body: { username: user.username, password: DEMO_PASSWORD },
+          });
           expect(res.status).toBe(200);
-          expect(res.body.user).toEqual({ username: user.username, role: user.role, orgCode: user.orgCode, mustChangePassword: false });
+          expect(res.body.user).toEqual({
+            username: user.username,
+            role: user.role,
+            orgCode: user.orgCode,
+            mustChangePassword: false,
+          });
           const me = await h.api("GET", "/api/v1/auth/me", { token: res.body.token });
           expect(me.status).toBe(200);
           expect(me.body).toMatchObject({ username: user.username, role: user.role, orgCode: user.orgCode });
@@ -101,9 +119,13 @@ export function describeHubSuite(topology: Topology): void {
       });
 
       it("refuses a wrong password, and an unknown user the same way", async () => {
-        const wrong = await h.api("POST", "/api/v1/auth/login", { body: { username: "sh.pd.manager", password: "nope-Nope-1" } });
+        const wrong = await h.api("POST", "/api/v1/auth/login", {
+          body: { username: "sh.pd.manager", password: "nope-Nope-1" },
+        });
         expectError(wrong, 401, "HUB_AUTH_INVALID_CREDENTIALS");
-        const unknown = await h.api("POST", "/api/v1/auth/login", { body: { username: "no.such.user", password: "nope-Nope-1" } });
+        const unknown = await h.api("POST", "/api/v1/auth/login", {
+          body: { username: "no.such.user", password: "nope-Nope-1" },
+        });
         expectError(unknown, 401, "HUB_AUTH_INVALID_CREDENTIALS");
         await h.login("sh.pd.manager"); // a later success resets the count
       });
@@ -111,15 +133,25 @@ export function describeHubSuite(topology: Topology): void {
       it("locks an account for 15 minutes after 5 consecutive failures (423 HUB_AUTH_LOCKED)", async () => {
         const password = await freshUser("lock.me");
         for (let i = 1; i <= 4; i++) {
-          const res = await h.api("POST", "/api/v1/auth/login", { body: { username: "lock.me", password: "Wrong-Pass-1" } });
+          const res = await h.api("POST", "/api/v1/auth/login", {
+            body: { username: "lock.me", password: "Wrong-Pass-1" },
+          });
           expectError(res, 401, "HUB_AUTH_INVALID_CREDENTIALS");
         }
-        const fifth = await h.api("POST", "/api/v1/auth/login", { body: { username: "lock.me", password: "Wrong-Pass-1" } });
+        const fifth = await h.api("POST", "/api/v1/auth/login", {
+          body: { username: "lock.me", password: "Wrong-Pass-1" },
+        });
         expectError(fifth, 423, "HUB_AUTH_LOCKED");
-        const rightButLocked = await h.api("POST", "/api/v1/auth/login", { body: { username: "lock.me", password } });
+        const rightButLocked = await h.api("POST", "/api/v1/auth/login", {
+          body: { username: "lock.me", password },
+        });
         expectError(rightButLocked, 423, "HUB_AUTH_LOCKED");
         h.clock.advance(14 * MINUTE);
-        expectError(await h.api("POST", "/api/v1/auth/login", { body: { username: "lock.me", password } }), 423, "HUB_AUTH_LOCKED");
+        expectError(
+          await h.api("POST", "/api/v1/auth/login", { body: { username: "lock.me", password } }),
+          423,
+          "HUB_AUTH_LOCKED",
+        );
         h.clock.advance(1 * MINUTE + 1000);
         const after = await h.api("POST", "/api/v1/auth/login", { body: { username: "lock.me", password } });
         expect(after.status).toBe(200);
@@ -129,9 +161,19 @@ export function describeHubSuite(topology: Topology): void {
         expectError(await h.api("GET", "/api/v1/auth/me"), 401, "HUB_AUTH_REQUIRED");
         const good = await h.login("sh.pd.sales1");
         const [head, body, sig] = good.split(".");
-        const forgedClaims = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, "base64url").toString()), sub: "hq.admin" })).toString("base64url");
-        expectError(await h.api("GET", "/api/v1/auth/me", { token: `${head}.${forgedClaims}.${sig}` }), 401, "HUB_AUTH_TOKEN_INVALID");
-        expectError(await h.api("GET", "/api/v1/auth/me", { token: "not-a-token" }), 401, "HUB_AUTH_TOKEN_INVALID");
+        const forgedClaims = Buffer.from(
+          JSON.stringify({ ...JSON.parse(Buffer.from(body, "base64url").toString()), sub: "hq.admin" }),
+        ).toString("base64url");
+        expectError(
+          await h.api("GET", "/api/v1/auth/me", { token: `${head}.${forgedClaims}.${sig}` }),
+          401,
+          "HUB_AUTH_TOKEN_INVALID",
+        );
+        expectError(
+          await h.api("GET", "/api/v1/auth/me", { token: "not-a-token" }),
+          401,
+          "HUB_AUTH_TOKEN_INVALID",
+        );
         h.clock.advance(8 * 60 * MINUTE + 1000);
         expectError(await h.api("GET", "/api/v1/auth/me", { token: good }), 401, "HUB_AUTH_TOKEN_EXPIRED");
         h.clock.reset();
@@ -149,14 +191,40 @@ export function describeHubSuite(topology: Topology): void {
         const disabled = await h.api("POST", "/api/v1/users/to.disable/disable", { token: admin });
         expect(disabled.status).toBe(200);
         expect(disabled.body.enabled).toBe(false);
-        expectError(await h.api("GET", "/api/v1/auth/me", { token: userToken }), 401, "HUB_AUTH_TOKEN_REVOKED");
-        expectError(await h.api("POST", "/api/v1/auth/login", { body: { username: "to.disable", password } }), 403, "HUB_AUTH_USER_DISABLED");
+        expectError(
+          await h.api("GET", "/api/v1/auth/me", { token: userToken }),
+          401,
+          "HUB_AUTH_TOKEN_REVOKED",
+        );
+        expectError(
+          await h.api("POST", "/api/v1/auth/login", { body: { username: "to.disable", password } }),
+          403,
+          "HUB_AUTH_USER_DISABLED",
+        );
         expect((await h.api("POST", "/api/v1/users/to.disable/enable", { token: admin })).status).toBe(200);
-        expect((await h.api("POST", "/api/v1/auth/login", { body: { username: "to.disable", password } })).status).toBe(200);
+        expect(
+          (await h.api("POST", "/api/v1/auth/login", { body: { username: "to.disable", password } })).status,
+        ).toBe(200);
         const trail = async (action: string) =>
-          (await h.api("GET", `/api/v1/audit?action=${action}&target=user:to.disable`, { token: await token("hq.auditor") })).body.items;
-        expect(await trail("user.disable")).toEqual([expect.objectContaining({ actor: "sh.admin", result: "ok", details: { before: { enabled: true }, after: { enabled: false } } })]);
-        expect(await trail("user.enable")).toEqual([expect.objectContaining({ actor: "sh.admin", result: "ok", details: { before: { enabled: false }, after: { enabled: true } } })]);
+          (
+            await h.api("GET", `/api/v1/audit?action=${action}&target=user:to.disable`, {
+              token: await token("hq.auditor"),
+            })
+          ).body.items;
+        expect(await trail("user.disable")).toEqual([
+          expect.objectContaining({
+            actor: "sh.admin",
+            result: "ok",
+            details: { before: { enabled: true }, after: { enabled: false } },
+          }),
+        ]);
+        expect(await trail("user.enable")).toEqual([
+          expect.objectContaining({
+            actor: "sh.admin",
+            result: "ok",
+            details: { before: { enabled: false }, after: { enabled: true } },
+          }),
+        ]);
       });
     });
 
@@ -164,12 +232,25 @@ export function describeHubSuite(topology: Topology): void {
       it("enforces length and character classes, naming the field", async () => {
         const password = await freshUser("weak.pw");
         const t = await h.login("weak.pw", password);
-        const res = await h.api("POST", "/api/v1/auth/password", { token: t, body: { currentPassword: password, newPassword: "abcdefgh" } });
+        const res = await h.api("POST", "/api/v1/auth/password", {
+          token: t,
+          body: { currentPassword: password, newPassword: "abcdefgh" },
+        });
         expectError(res, 422, "HUB_PASSWORD_POLICY");
-        expect(res.body.error.details).toEqual([expect.objectContaining({ field: "newPassword", code: "TOO_FEW_CLASSES" })]);
-        const short = await h.api("POST", "/api/v1/auth/password", { token: t, body: { currentPassword: password, newPassword: "Ab1!" } });
-        expect(short.body.error.details).toEqual([expect.objectContaining({ field: "newPassword", code: "TOO_SHORT" })]);
-        const wrongCurrent = await h.api("POST", "/api/v1/auth/password", { token: t, body: { currentPassword: "Nope-Nope-1", newPassword: "Good-Pass-22" } });
+        expect(res.body.error.details).toEqual([
+          expect.objectContaining({ field: "newPassword", code: "TOO_FEW_CLASSES" }),
+        ]);
+        const short = await h.api("POST", "/api/v1/auth/password", {
+          token: t,
+          body: { currentPassword: password, newPassword: "Ab1!" },
+        });
+        expect(short.body.error.details).toEqual([
+          expect.objectContaining({ field: "newPassword", code: "TOO_SHORT" }),
+        ]);
+        const wrongCurrent = await h.api("POST", "/api/v1/auth/password", {
+          token: t,
+          body: { currentPassword: "Nope-Nope-1", newPassword: "Good-Pass-22" },
+        });
         expectError(wrongCurrent, 401, "HUB_AUTH_INVALID_CREDENTIALS");
       });
 
@@ -178,7 +259,10 @@ export function describeHubSuite(topology: Topology): void {
         let current = first;
         let t = await h.login("cycle.pw", current);
         const change = (next: string) =>
-          h.api("POST", "/api/v1/auth/password", { token: t, body: { currentPassword: current, newPassword: next } });
+          h.api("POST", "/api/v1/auth/password", {
+            token: t,
+            body: { currentPassword: current, newPassword: next },
+          });
         expectError(await change(first), 422, "HUB_PASSWORD_POLICY");
         for (const next of ["Cycle-Pass-1!", "Cycle-Pass-2!", "Cycle-Pass-3!", "Cycle-Pass-4!"]) {
           expect((await change(next)).status).toBe(200);
@@ -196,15 +280,26 @@ export function describeHubSuite(topology: Topology): void {
 
       it("an admin reset forces a change at next login; nothing else is allowed until then", async () => {
         await freshUser("reset.me");
-        const reset = await h.api("POST", "/api/v1/users/reset.me/reset-password", { token: await token("sh.admin") });
+        const reset = await h.api("POST", "/api/v1/users/reset.me/reset-password", {
+          token: await token("sh.admin"),
+        });
         expect(reset.status).toBe(200);
         const temporary = reset.body.temporaryPassword as string;
         expect(temporary.length).toBeGreaterThanOrEqual(8);
-        const login = await h.api("POST", "/api/v1/auth/login", { body: { username: "reset.me", password: temporary } });
+        const login = await h.api("POST", "/api/v1/auth/login", {
+          body: { username: "reset.me", password: temporary },
+        });
         expect(login.body.user.mustChangePassword).toBe(true);
         const t = login.body.token;
-        expectError(await h.api("GET", "/api/v1/orgs", { token: t }), 403, "HUB_AUTH_PASSWORD_CHANGE_REQUIRED");
-        const changed = await h.api("POST", "/api/v1/auth/password", { token: t, body: { currentPassword: temporary, newPassword: "Brand-New-9!" } });
+        expectError(
+          await h.api("GET", "/api/v1/orgs", { token: t }),
+          403,
+          "HUB_AUTH_PASSWORD_CHANGE_REQUIRED",
+        );
+        const changed = await h.api("POST", "/api/v1/auth/password", {
+          token: t,
+          body: { currentPassword: temporary, newPassword: "Brand-New-9!" },
+        });
         expect(changed.status).toBe(200);
         expect((await h.api("GET", "/api/v1/orgs", { token: t })).status).toBe(200);
       });
@@ -215,7 +310,11 @@ export function describeHubSuite(topology: Topology): void {
         const login = await h.api("POST", "/api/v1/auth/login", { body: { username: "old.pw", password } });
         expect(login.status).toBe(200);
         expect(login.body.user.mustChangePassword).toBe(true);
-        expectError(await h.api("GET", "/api/v1/orgs", { token: login.body.token }), 403, "HUB_AUTH_PASSWORD_CHANGE_REQUIRED");
+        expectError(
+          await h.api("GET", "/api/v1/orgs", { token: login.body.token }),
+          403,
+          "HUB_AUTH_PASSWORD_CHANGE_REQUIRED",
+        );
       });
     });
 
@@ -237,7 +336,10 @@ export function describeHubSuite(topology: Topology): void {
         expect(users.body.items.map((u: any) => u.username)).toContain("sh.pd.sales1");
         expect(users.body.items.some((u: any) => u.orgCode.startsWith("11"))).toBe(false);
         const manager = await h.api("GET", "/api/v1/users", { token: await token("bj.cy.manager") });
-        expect(manager.body.items.map((u: any) => u.username).sort()).toEqual(["bj.cy.manager", "bj.cy.sales1"]);
+        expect(manager.body.items.map((u: any) => u.username).sort()).toEqual([
+          "bj.cy.manager",
+          "bj.cy.sales1",
+        ]);
       });
 
       it("lets admins assign only the roles they may, where they may", async () => {
@@ -260,7 +362,13 @@ export function describeHubSuite(topology: Topology): void {
         expectError(auditor, 403, "HUB_FORBIDDEN");
         const ok = await h.api("POST", "/api/v1/users", {
           token: branchAdmin,
-          body: { username: "sh.pd.sales9", displayName: "浦东理财经理九", role: "sales", orgCode: "310100", employeeNo: "S1009" },
+          body: {
+            username: "sh.pd.sales9",
+            displayName: "浦东理财经理九",
+            role: "sales",
+            orgCode: "310100",
+            employeeNo: "S1009",
+          },
         });
         expect(ok.status).toBe(201);
         expect(ok.body.initialPassword).toEqual(expect.any(String));
@@ -278,21 +386,33 @@ export function describeHubSuite(topology: Topology): void {
         expect(created.status).toBe(201);
         expect(created.body).toMatchObject({ code: "310200", path: "000000/310000/310200", status: "open" });
         expectError(
-          await h.api("POST", "/api/v1/orgs", { token: admin, body: { code: "310200", name: "重复", kind: "outlet", parentCode: "310000" } }),
+          await h.api("POST", "/api/v1/orgs", {
+            token: admin,
+            body: { code: "310200", name: "重复", kind: "outlet", parentCode: "310000" },
+          }),
           409,
           "HUB_ORG_EXISTS",
         );
         expectError(
-          await h.api("POST", "/api/v1/orgs", { token: admin, body: { code: "310201", name: "x", kind: "outlet", parentCode: "310200" } }),
+          await h.api("POST", "/api/v1/orgs", {
+            token: admin,
+            body: { code: "310201", name: "x", kind: "outlet", parentCode: "310200" },
+          }),
           422,
           "HUB_ORG_INVALID_PARENT",
         );
         expectError(
-          await h.api("POST", "/api/v1/orgs", { token: admin, body: { code: "110200", name: "x", kind: "outlet", parentCode: "110000" } }),
+          await h.api("POST", "/api/v1/orgs", {
+            token: admin,
+            body: { code: "110200", name: "x", kind: "outlet", parentCode: "110000" },
+          }),
           403,
           "HUB_FORBIDDEN",
         );
-        const renamed = await h.api("PATCH", "/api/v1/orgs/310200", { token: admin, body: { name: "陆家嘴财富支行" } });
+        const renamed = await h.api("PATCH", "/api/v1/orgs/310200", {
+          token: admin,
+          body: { name: "陆家嘴财富支行" },
+        });
         expect(renamed.body.name).toBe("陆家嘴财富支行");
 
         const user = await h.api("POST", "/api/v1/users", {
@@ -300,7 +420,11 @@ export function describeHubSuite(topology: Topology): void {
           body: { username: "ljz.sales1", displayName: "陆家嘴理财经理", role: "sales", orgCode: "310200" },
         });
         expect(user.status).toBe(201);
-        expectError(await h.api("POST", "/api/v1/orgs/310200/close", { token: admin }), 409, "HUB_ORG_NOT_EMPTY");
+        expectError(
+          await h.api("POST", "/api/v1/orgs/310200/close", { token: admin }),
+          409,
+          "HUB_ORG_NOT_EMPTY",
+        );
         await h.api("POST", "/api/v1/users/ljz.sales1/disable", { token: admin });
         const closed = await h.api("POST", "/api/v1/orgs/310200/close", { token: admin });
         expect(closed.status).toBe(200);
@@ -310,7 +434,10 @@ export function describeHubSuite(topology: Topology): void {
         const all = await h.api("GET", "/api/v1/orgs?status=all", { token: admin });
         expect(all.body.items.map((o: any) => o.code)).toContain("310200");
         expectError(
-          await h.api("POST", "/api/v1/users", { token: admin, body: { username: "late.hire", displayName: "x", role: "sales", orgCode: "310200" } }),
+          await h.api("POST", "/api/v1/users", {
+            token: admin,
+            body: { username: "late.hire", displayName: "x", role: "sales", orgCode: "310200" },
+          }),
           409,
           "HUB_ORG_CLOSED",
         );
@@ -327,27 +454,66 @@ export function describeHubSuite(topology: Topology): void {
         const before = await userCount();
         const post = (body: unknown) => h.api("POST", "/api/v1/users", { token: admin, body });
 
-        expectError(await h.api("POST", "/api/v1/users", { token: admin, rawBody: "{bad json", headers: { "content-type": "application/json" } }), 400, "HUB_BAD_JSON");
-        const unknownField = await post({ username: "x.y.z", displayName: "x", role: "sales", orgCode: "310100", salary: 1 });
+        expectError(
+          await h.api("POST", "/api/v1/users", {
+            token: admin,
+            rawBody: "{bad json",
+            headers: { "content-type": "application/json" },
+          }),
+          400,
+          "HUB_BAD_JSON",
+        );
+        const unknownField = await post({
+          username: "x.y.z",
+          displayName: "x",
+          role: "sales",
+          orgCode: "310100",
+          salary: 1,
+        });
         expectError(unknownField, 422, "HUB_VALIDATION_FAILED");
-        expect(unknownField.body.error.details).toEqual([expect.objectContaining({ field: "body.salary", code: "additionalProperties" })]);
+        expect(unknownField.body.error.details).toEqual([
+          expect.objectContaining({ field: "body.salary", code: "additionalProperties" }),
+        ]);
         const missing = await post({ username: "x.y.z", role: "sales", orgCode: "310100" });
-        expect(missing.body.error.details).toEqual([expect.objectContaining({ field: "body.displayName", code: "required" })]);
+        expect(missing.body.error.details).toEqual([
+          expect.objectContaining({ field: "body.displayName", code: "required" }),
+        ]);
         const wrongType = await post({ username: 42, displayName: "x", role: "sales", orgCode: "310100" });
-        expect(wrongType.body.error.details).toEqual([expect.objectContaining({ field: "body.username", code: "type" })]);
+        expect(wrongType.body.error.details).toEqual([
+          expect.objectContaining({ field: "body.username", code: "type" }),
+        ]);
         const badEnum = await post({ username: "x.y.z", displayName: "x", role: "king", orgCode: "310100" });
         expect(badEnum.body.error.details[0]).toMatchObject({ field: "body.role" });
         expectError(
-          await h.api("POST", "/api/v1/users", { token: admin, rawBody: "username=x", headers: { "content-type": "text/plain" } }),
+          await h.api("POST", "/api/v1/users", {
+            token: admin,
+            rawBody: "username=x",
+            headers: { "content-type": "text/plain" },
+          }),
           415,
           "HUB_UNSUPPORTED_MEDIA_TYPE",
         );
-        const huge = JSON.stringify({ username: "big.one", displayName: "x".repeat(1_200_000), role: "sales", orgCode: "310100" });
-        expectError(await h.api("POST", "/api/v1/users", { token: admin, rawBody: huge, headers: { "content-type": "application/json" } }), 413, "HUB_BODY_TOO_LARGE");
+        const huge = JSON.stringify({
+          username: "big.one",
+          displayName: "x".repeat(1_200_000),
+          role: "sales",
+          orgCode: "310100",
+        });
+        expectError(
+          await h.api("POST", "/api/v1/users", {
+            token: admin,
+            rawBody: huge,
+            headers: { "content-type": "application/json" },
+          }),
+          413,
+          "HUB_BODY_TOO_LARGE",
+        );
         const badQuery = await h.api("GET", "/api/v1/users?page=abc", { token: admin });
         expectError(badQuery, 422, "HUB_VALIDATION_FAILED");
         expect(badQuery.body.error.details[0].field).toBe("query.page");
-        expect((await h.api("GET", "/api/v1/users?bogus=1", { token: admin })).body.error.details[0].field).toBe("query.bogus");
+        expect(
+          (await h.api("GET", "/api/v1/users?bogus=1", { token: admin })).body.error.details[0].field,
+        ).toBe("query.bogus");
         const badPath = await h.api("GET", "/api/v1/orgs/..%2F..", { token: admin });
         expect([404, 422]).toContain(badPath.status);
         expectError(await h.api("GET", "/api/v1/no-such-thing", { token: admin }), 404, "HUB_NOT_FOUND");
@@ -359,13 +525,20 @@ export function describeHubSuite(topology: Topology): void {
       it("treats SQL metacharacters as plain text", async () => {
         const admin = await token("hq.admin");
         const before = await userCount();
-        const injection = await h.api("POST", "/api/v1/auth/login", { body: { username: "x' OR '1'='1", password: "' OR 1=1 --" } });
+        const injection = await h.api("POST", "/api/v1/auth/login", {
+          body: { username: "x' OR '1'='1", password: "' OR 1=1 --" },
+        });
         expectError(injection, 401, "HUB_AUTH_INVALID_CREDENTIALS");
-        const search = await h.api("GET", `/api/v1/users?q=${encodeURIComponent("%' OR 1=1 --")}`, { token: admin });
+        const search = await h.api("GET", `/api/v1/users?q=${encodeURIComponent("%' OR 1=1 --")}`, {
+          token: admin,
+        });
         expect(search.status).toBe(200);
         expect(search.body.items).toEqual([]);
         const name = "Robert'); DROP TABLE users; --";
-        const created = await h.api("POST", "/api/v1/orgs", { token: admin, body: { code: "110300", name, kind: "outlet", parentCode: "110000" } });
+        const created = await h.api("POST", "/api/v1/orgs", {
+          token: admin,
+          body: { code: "110300", name, kind: "outlet", parentCode: "110000" },
+        });
         expect(created.status).toBe(201);
         expect((await h.api("GET", "/api/v1/orgs/110300", { token: admin })).body.name).toBe(name);
         expect(await userCount()).toBe(before);
@@ -377,10 +550,20 @@ export function describeHubSuite(topology: Topology): void {
         const admin = await token("sh.admin");
         await h.api("GET", "/api/v1/users/sh.pd.sales1", { token: admin });
         await h.api("GET", "/api/v1/users/bj.cy.sales1", { token: admin }); // denied: outside the branch
-        const trail = await h.api("GET", "/api/v1/audit?actor=sh.admin&action=user.read&pageSize=10", { token: await token("hq.auditor") });
+        const trail = await h.api("GET", "/api/v1/audit?actor=sh.admin&action=user.read&pageSize=10", {
+          token: await token("hq.auditor"),
+        });
         expect(trail.status).toBe(200);
         const [denied, read] = trail.body.items;
-        expect(read).toMatchObject({ actor: "sh.admin", role: "branch_admin", org: "310000", action: "user.read", target: "user:sh.pd.sales1", result: "ok", kind: "audit" });
+        expect(read).toMatchObject({
+          actor: "sh.admin",
+          role: "branch_admin",
+          org: "310000",
+          action: "user.read",
+          target: "user:sh.pd.sales1",
+          result: "ok",
+          kind: "audit",
+        });
         expect(read.ip).toMatch(/127\.0\.0\.1/);
         expect(read.at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
         expect(denied).toMatchObject({ action: "user.read", target: "user:bj.cy.sales1", result: "denied" });
@@ -388,40 +571,67 @@ export function describeHubSuite(topology: Topology): void {
       });
 
       it("attributes logins, failed ones too, to the user's role and org, visible within that scope", async () => {
-        await h.api("POST", "/api/v1/auth/login", { body: { username: "sh.pd.sales1", password: "Wrong-Pass-1" } });
+        await h.api("POST", "/api/v1/auth/login", {
+          body: { username: "sh.pd.sales1", password: "Wrong-Pass-1" },
+        });
         await h.login("sh.pd.sales1");
-        const trail = await h.api("GET", "/api/v1/audit?action=auth.login&actor=sh.pd.sales1&pageSize=2", { token: await token("sh.admin") });
+        const trail = await h.api("GET", "/api/v1/audit?action=auth.login&actor=sh.pd.sales1&pageSize=2", {
+          token: await token("sh.admin"),
+        });
         expect(trail.status).toBe(200);
         expect(trail.body.items).toEqual([
           expect.objectContaining({ actor: "sh.pd.sales1", role: "sales", org: "310100", result: "ok" }),
-          expect.objectContaining({ actor: "sh.pd.sales1", role: "sales", org: "310100", result: "denied", details: expect.objectContaining({ error: "HUB_AUTH_INVALID_CREDENTIALS" }) }),
+          expect.objectContaining({
+            actor: "sh.pd.sales1",
+            role: "sales",
+            org: "310100",
+            result: "denied",
+            details: expect.objectContaining({ error: "HUB_AUTH_INVALID_CREDENTIALS" }),
+          }),
         ]);
         // Outside the branch: the Beijing outlet's logins are not Shanghai's to read.
-        const other = await h.api("GET", "/api/v1/audit?action=auth.login&actor=bj.cy.sales1", { token: await token("sh.admin") });
+        const other = await h.api("GET", "/api/v1/audit?action=auth.login&actor=bj.cy.sales1", {
+          token: await token("sh.admin"),
+        });
         expect(other.body.items).toEqual([]);
       });
 
       it("records changes with before and after", async () => {
         const admin = await token("sh.admin");
-        await h.api("PATCH", "/api/v1/users/sh.pd.sales9", { token: admin, body: { displayName: "浦东理财经理九号" } });
-        const trail = await h.api("GET", "/api/v1/audit?action=user.update&target=user:sh.pd.sales9", { token: await token("hq.admin") });
+        await h.api("PATCH", "/api/v1/users/sh.pd.sales9", {
+          token: admin,
+          body: { displayName: "浦东理财经理九号" },
+        });
+        const trail = await h.api("GET", "/api/v1/audit?action=user.update&target=user:sh.pd.sales9", {
+          token: await token("hq.admin"),
+        });
         expect(trail.body.items[0].details.before.displayName).toBe("浦东理财经理九");
         expect(trail.body.items[0].details.after.displayName).toBe("浦东理财经理九号");
       });
 
       it("audits reads of the audit trail and scopes them", async () => {
-        expectError(await h.api("GET", "/api/v1/audit", { token: await token("sh.pd.sales1") }), 403, "HUB_FORBIDDEN");
+        expectError(
+          await h.api("GET", "/api/v1/audit", { token: await token("sh.pd.sales1") }),
+          403,
+          "HUB_FORBIDDEN",
+        );
         const branch = await h.api("GET", "/api/v1/audit?pageSize=200", { token: await token("sh.admin") });
         expect(branch.status).toBe(200);
         expect(branch.body.items.length).toBeGreaterThan(0);
-        expect(branch.body.items.every((e: any) => e.org === "310000" || e.org === "310100" || e.org === "310200")).toBe(true);
-        const reads = await h.api("GET", "/api/v1/audit?action=audit.read&actor=sh.admin", { token: await token("hq.admin") });
+        expect(
+          branch.body.items.every((e: any) => e.org === "310000" || e.org === "310100" || e.org === "310200"),
+        ).toBe(true);
+        const reads = await h.api("GET", "/api/v1/audit?action=audit.read&actor=sh.admin", {
+          token: await token("hq.admin"),
+        });
         expect(reads.body.total).toBeGreaterThanOrEqual(1);
       });
 
       it("verifies a busy log, then pinpoints an edited, a deleted and a reordered entry", async () => {
         const admin = await token("sh.admin");
-        await Promise.all(Array.from({ length: 300 }, () => h.api("GET", "/api/v1/users/sh.pd.manager", { token: admin })));
+        await Promise.all(
+          Array.from({ length: 300 }, () => h.api("GET", "/api/v1/users/sh.pd.manager", { token: admin })),
+        );
         const auditor = await token("hq.auditor");
         const verify = async () => (await h.api("GET", "/api/v1/audit/verify", { token: auditor })).body;
         const good = await verify();
@@ -435,7 +645,9 @@ export function describeHubSuite(topology: Topology): void {
         await repo.update({ seq: 100 }, { actor: "mallory" });
         expect(await verify()).toMatchObject({ ok: false, brokenAt: 100, reason: "HASH_MISMATCH" });
         const out: string[] = [];
-        const code = await withEnv(h.env, () => cli(["audit", "verify"], { log: (s) => out.push(s), error: () => undefined }));
+        const code = await withEnv(h.env, () =>
+          cli(["audit", "verify"], { log: (s) => out.push(s), error: () => undefined }),
+        );
         expect(code).toBe(1);
         expect(JSON.parse(out[0])).toMatchObject({ ok: false, brokenAt: 100 });
         await repo.update({ seq: 100 }, { actor: victim.actor });

@@ -16,7 +16,12 @@ describe("npm start on embedded defaults", () => {
     delete env.DATABASE_URL;
     delete env.TRANSPORTER;
     const startedAt = Date.now();
-    child = spawn("npm", ["start"], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    child = spawn("npm", ["start"], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     output = "";
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
@@ -85,7 +90,9 @@ describe("npm start on embedded defaults", () => {
   }, 120_000);
 
   it("keeps its data across a restart and does not generate a new password", async () => {
-    const password = /password: (\S+)/.exec(fs.readFileSync(path.join(dataDir, "demo-credentials.txt"), "utf8"))![1];
+    const password = /password: (\S+)/.exec(
+      fs.readFileSync(path.join(dataDir, "demo-credentials.txt"), "utf8"),
+    )![1];
     const { url, output, startedAt } = await start();
     await readyWithin(url, startedAt, 60_000);
     expect(output()).toContain("see " + path.join(dataDir, "demo-credentials.txt"));
@@ -97,7 +104,9 @@ describe("npm start on embedded defaults", () => {
     });
     expect(res.status).toBe(200);
     const token = ((await res.json()) as any).token;
-    const verify = await fetch(`${url}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${token}` } });
+    const verify = await fetch(`${url}/api/v1/audit/verify`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(await verify.json()).toMatchObject({ ok: true });
     await stop();
     expect(output()).toMatch(/ServiceBroker is stopped/);

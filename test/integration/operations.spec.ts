@@ -28,13 +28,25 @@ describe("operations", () => {
 
   it("bootstraps the head office and its first hq_admin on an empty database, once", async () => {
     const bad = capture();
-    expect(await cli(["bootstrap", "--org-code", "00 00", "--org-name", "总行", "--admin", "HQ"], bad.out)).toBe(1);
+    expect(
+      await cli(["bootstrap", "--org-code", "00 00", "--org-name", "总行", "--admin", "HQ"], bad.out),
+    ).toBe(1);
     expect(bad.lines.join("\n")).toMatch(/--org-code[\s\S]*--admin/);
 
     const first = capture();
-    expect(await cli(["bootstrap", "--org-code", "100000", "--org-name", "总行", "--admin", "first.admin"], first.out)).toBe(0);
+    expect(
+      await cli(
+        ["bootstrap", "--org-code", "100000", "--org-name", "总行", "--admin", "first.admin"],
+        first.out,
+      ),
+    ).toBe(0);
     const password = /one-time password \(change it at first login\): (\S+)/.exec(first.lines.join("\n"))![1];
-    expect(await cli(["bootstrap", "--org-code", "100000", "--org-name", "总行", "--admin", "other.admin"], capture().out)).toBe(1);
+    expect(
+      await cli(
+        ["bootstrap", "--org-code", "100000", "--org-name", "总行", "--admin", "other.admin"],
+        capture().out,
+      ),
+    ).toBe(1);
 
     const hub = await startHub(loadConfig());
     try {
@@ -45,8 +57,15 @@ describe("operations", () => {
       });
       const body = (await login.json()) as any;
       expect(login.status).toBe(200);
-      expect(body.user).toEqual({ username: "first.admin", role: "hq_admin", orgCode: "100000", mustChangePassword: true });
-      const orgs = await fetch(`${hub.url}/api/v1/orgs`, { headers: { authorization: `Bearer ${body.token}` } });
+      expect(body.user).toEqual({
+        username: "first.admin",
+        role: "hq_admin",
+        orgCode: "100000",
+        mustChangePassword: true,
+      });
+      const orgs = await fetch(`${hub.url}/api/v1/orgs`, {
+        headers: { authorization: `Bearer ${body.token}` },
+      });
       expect(orgs.status).toBe(403);
     } finally {
       await hub.stop();
@@ -64,7 +83,9 @@ describe("operations", () => {
     await hub.stop();
     fs.rmSync(path.join(dataDir, "keys", "audit-signing-key.pem"));
     fs.rmSync(path.join(dataDir, "keys", "audit-signing-key.pub.pem"));
-    await expect(startHub(loadConfig())).rejects.toThrow(/HUB_AUDIT_SIGNING_KEY: the audit chain is signed by key [0-9a-f]{16} but this node holds key/);
+    await expect(startHub(loadConfig())).rejects.toThrow(
+      /HUB_AUDIT_SIGNING_KEY: the audit chain is signed by key [0-9a-f]{16} but this node holds key/,
+    );
   });
 
   it("names the variable at fault when the configuration is wrong", async () => {

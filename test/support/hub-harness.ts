@@ -64,7 +64,9 @@ export function topologyAvailable(topology: Topology): boolean {
   if (topology === "oracle") return Boolean(process.env.ORACLE_URL);
   if (process.env.CI === "true") return true;
   const needs = requiresServices(topology);
-  return (!needs.pg || process.env.HUB_TEST_PG === "up") && (!needs.nats || process.env.HUB_TEST_NATS === "up");
+  return (
+    (!needs.pg || process.env.HUB_TEST_PG === "up") && (!needs.nats || process.env.HUB_TEST_NATS === "up")
+  );
 }
 
 async function withPg<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
@@ -104,11 +106,16 @@ export async function startHarness(topology: Topology): Promise<Harness> {
     if (topology === "cluster-nats-postgres") {
       env.TRANSPORTER = process.env.HUB_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
       // Back end first: it migrates and seeds. The front node runs only the gateway and has no database.
-      back = await startHub(loadConfig({ ...env, HUB_SERVICES: "access,org,audit", HUB_NODE_ID: `back-${run}` }), {
+      back = await startHub(
+        loadConfig({ ...env, HUB_SERVICES: "access,org,audit", HUB_NODE_ID: `back-${run}` }),
+        {
+          clock: clock.now,
+        },
+      );
+      hubs.push(back);
+      front = await startHub(loadConfig({ ...env, HUB_SERVICES: "gateway", HUB_NODE_ID: `front-${run}` }), {
         clock: clock.now,
       });
-      hubs.push(back);
-      front = await startHub(loadConfig({ ...env, HUB_SERVICES: "gateway", HUB_NODE_ID: `front-${run}` }), { clock: clock.now });
       hubs.push(front);
       await front.broker.waitForServices(["access", "org", "audit"], 15_000);
     } else {
@@ -121,7 +128,11 @@ export async function startHarness(topology: Topology): Promise<Harness> {
   }
 
   const url = front.url!;
-  const api = async <T>(method: string, urlPath: string, options: ApiOptions = {}): Promise<ApiResponse<T>> => {
+  const api = async <T>(
+    method: string,
+    urlPath: string,
+    options: ApiOptions = {},
+  ): Promise<ApiResponse<T>> => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | Buffer | undefined;
@@ -151,7 +162,9 @@ export async function startHarness(topology: Topology): Promise<Harness> {
     hubs,
     api,
     async login(username: string, password = DEMO_PASSWORD) {
-      const res = await api<{ token: string }>("POST", "/api/v1/auth/login", { body: { username, password } });
+      const res = await api<{ token: string }>("POST", "/api/v1/auth/login", {
+        body: { username, password },
+      });
       if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${res.text}`);
       return res.body.token;
     },

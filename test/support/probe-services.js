@@ -26,9 +26,15 @@ module.exports = async function probeServices() {
   const nats = new URL(natsUrl);
   process.env.HUB_TEST_PG = (await reachable(pg.hostname, Number(pg.port || 5432))) ? "up" : "down";
   process.env.HUB_TEST_NATS = (await reachable(nats.hostname, Number(nats.port || 4222))) ? "up" : "down";
-  const missing = [process.env.HUB_TEST_PG === "down" && "PostgreSQL", process.env.HUB_TEST_NATS === "down" && "NATS"].filter(Boolean);
+  const missing = [
+    process.env.HUB_TEST_PG === "down" && "PostgreSQL",
+    process.env.HUB_TEST_NATS === "down" && "NATS",
+  ].filter(Boolean);
   if (missing.length) {
-    const what = process.env.CI === "true" ? "CI=true: the suites that need them will FAIL" : "their suites are skipped on this machine";
+    const what =
+      process.env.CI === "true"
+        ? "CI=true: the suites that need them will FAIL"
+        : "their suites are skipped on this machine";
     process.stdout.write(`\n${missing.join(" and ")} unreachable (${pgUrl}, ${natsUrl}); ${what}.\n`);
   }
 };

@@ -8,7 +8,12 @@ export class Foundation1795392000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     const t = portableTypes(q);
-    const time = (name: string, nullable = false) => ({ name, type: "varchar", length: "30", isNullable: nullable });
+    const time = (name: string, nullable = false) => ({
+      name,
+      type: "varchar",
+      length: "30",
+      isNullable: nullable,
+    });
 
     await q.createTable(
       new Table({
@@ -127,7 +132,14 @@ export class Foundation1795392000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ["audit_head", "audit_checkpoints", "audit_entries", "sessions", "users", "org_units"]) {
+    for (const table of [
+      "audit_head",
+      "audit_checkpoints",
+      "audit_entries",
+      "sessions",
+      "users",
+      "org_units",
+    ]) {
       await q.dropTable(table);
     }
   }

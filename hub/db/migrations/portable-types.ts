@@ -1,7 +1,12 @@
 import type { QueryRunner } from "typeorm";
 
 /** Column types that differ between the supported backends; everything else is plain varchar. */
-export function portableTypes(q: QueryRunner): { text: string; boolean: string; integer: string; bigint: string } {
+export function portableTypes(q: QueryRunner): {
+  text: string;
+  boolean: string;
+  integer: string;
+  bigint: string;
+} {
   switch (q.connection.options.type) {
     case "oracle":
       return { text: "clob", boolean: "number", integer: "number", bigint: "number" };

@@ -36,7 +36,10 @@ export function userView(row: UserRow, now: Date) {
     enabled: row.enabled,
     mustChangePassword: row.mustChangePassword,
     passwordChangedAt: row.passwordChangedAt,
-    locked: isLocked({ failedAttempts: row.failedAttempts, lockedUntil: row.lockedUntil ? new Date(row.lockedUntil) : null }, now),
+    locked: isLocked(
+      { failedAttempts: row.failedAttempts, lockedUntil: row.lockedUntil ? new Date(row.lockedUntil) : null },
+      now,
+    ),
     lockedUntil: row.lockedUntil,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -93,13 +96,25 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
   }
 
   /** The acting admin must hold the action over the user's org and be allowed to manage the user's role. */
-  async function authorizeOverUser(ctx: HubContext<unknown>, action: "user.read" | "user.update" | "user.disable" | "user.resetPassword", target: UserRow) {
+  async function authorizeOverUser(
+    ctx: HubContext<unknown>,
+    action: "user.read" | "user.update" | "user.disable" | "user.resetPassword",
+    target: UserRow,
+  ) {
     const actor = await authorize(ctx, action, target.orgCode);
     if (action !== "user.read") {
       const org = await ctx.call<OrgRef, { code: string }>("org.resolve", { code: target.orgCode });
-      const decision = decideRoleAssignment({ role: actor.role, orgPath: actor.orgPath }, target.role as Role, org.path);
-      if (!decision.allowed) throw new ForbiddenError(`role ${actor.role} may not manage a ${target.role}`, { reason: decision.reason });
-      if (target.username === actor.username) throw new ForbiddenError("use /auth/password to manage your own account");
+      const decision = decideRoleAssignment(
+        { role: actor.role, orgPath: actor.orgPath },
+        target.role as Role,
+        org.path,
+      );
+      if (!decision.allowed)
+        throw new ForbiddenError(`role ${actor.role} may not manage a ${target.role}`, {
+          reason: decision.reason,
+        });
+      if (target.username === actor.username)
+        throw new ForbiddenError("use /auth/password to manage your own account");
     }
     return actor;
   }
@@ -128,7 +143,11 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
     },
     actions: {
       login: {
-        audit: { action: "auth.login", actor: (p) => String(p.username ?? ""), target: (p) => `user:${p.username}` },
+        audit: {
+          action: "auth.login",
+          actor: (p) => String(p.username ?? ""),
+          target: (p) => `user:${p.username}`,
+        },
         async handler(ctx: HubContext<{ username: string; password: string }> & Locals) {
           const { username, password } = ctx.params;
           const now = rt.clock();
@@ -139,23 +158,35 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
             throw new HubError("HUB_AUTH_INVALID_CREDENTIALS");
           }
           ctx.locals.auditActor = { role: user.role, org: user.orgCode };
-          const state = { failedAttempts: user.failedAttempts, lockedUntil: user.lockedUntil ? new Date(user.lockedUntil) : null };
+          const state = {
+            failedAttempts: user.failedAttempts,
+            lockedUntil: user.lockedUntil ? new Date(user.lockedUntil) : null,
+          };
           if (isLocked(state, now)) {
             rt.metrics.logins.inc({ result: "locked" });
-            throw new HubError("HUB_AUTH_LOCKED", `locked until ${state.lockedUntil!.toISOString()}`, { lockedUntil: state.lockedUntil!.toISOString() });
+            throw new HubError("HUB_AUTH_LOCKED", `locked until ${state.lockedUntil!.toISOString()}`, {
+              lockedUntil: state.lockedUntil!.toISOString(),
+            });
           }
           if (!(await verifyPassword(password, user.passwordHash))) {
             const next = afterFailedLogin(state, now, lockout);
             await rt.db.transaction((m) =>
-              m.getRepository(UserEntity).update(
-                { username },
-                { failedAttempts: next.failedAttempts, lockedUntil: next.lockedUntil?.toISOString() ?? null },
-              ),
+              m
+                .getRepository(UserEntity)
+                .update(
+                  { username },
+                  {
+                    failedAttempts: next.failedAttempts,
+                    lockedUntil: next.lockedUntil?.toISOString() ?? null,
+                  },
+                ),
             );
             ctx.locals.auditDetails = { failedAttempts: next.failedAttempts };
             rt.metrics.logins.inc({ result: next.lockedUntil ? "locked" : "wrong_password" });
             if (next.lockedUntil) {
-              throw new HubError("HUB_AUTH_LOCKED", `locked until ${next.lockedUntil.toISOString()}`, { lockedUntil: next.lockedUntil.toISOString() });
+              throw new HubError("HUB_AUTH_LOCKED", `locked until ${next.lockedUntil.toISOString()}`, {
+                lockedUntil: next.lockedUntil.toISOString(),
+              });
             }
             throw new HubError("HUB_AUTH_INVALID_CREDENTIALS");
           }
@@ -168,7 +199,9 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
           const sessionId = crypto.randomUUID();
           await rt.db.transaction(async (m) => {
             const reset = afterSuccessfulLogin();
-            await m.getRepository(UserEntity).update({ username }, { failedAttempts: reset.failedAttempts, lockedUntil: null });
+            await m
+              .getRepository(UserEntity)
+              .update({ username }, { failedAttempts: reset.failedAttempts, lockedUntil: null });
             await m.getRepository(SessionEntity).insert({
               id: sessionId,
               username,
@@ -185,7 +218,8 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
             exp: Math.floor(expiresAt.getTime() / 1000),
           });
           const mustChangePassword =
-            user.mustChangePassword || isPasswordExpired(new Date(user.passwordChangedAt), now, rt.config.passwordMaxAgeDays);
+            user.mustChangePassword ||
+            isPasswordExpired(new Date(user.passwordChangedAt), now, rt.config.passwordMaxAgeDays);
           ctx.locals.auditDetails = { sessionId };
           return {
             token,
@@ -215,7 +249,8 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
             orgCode: user.orgCode,
             orgPath: org.path,
             mustChangePassword:
-              user.mustChangePassword || isPasswordExpired(new Date(user.passwordChangedAt), now, rt.config.passwordMaxAgeDays),
+              user.mustChangePassword ||
+              isPasswordExpired(new Date(user.passwordChangedAt), now, rt.config.passwordMaxAgeDays),
             sessionId: session.id,
             exp: claims.exp,
           };
@@ -225,7 +260,10 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
       me: {
         async handler(ctx: HubContext) {
           const actor = actorOf(ctx);
-          return { ...userView(await loadUser(actor.username), rt.clock()), mustChangePassword: actor.mustChangePassword };
+          return {
+            ...userView(await loadUser(actor.username), rt.clock()),
+            mustChangePassword: actor.mustChangePassword,
+          };
         },
       },
 
@@ -245,7 +283,9 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
           const actor = actorOf(ctx);
           const user = await loadUser(actor.username);
           if (!(await verifyPassword(ctx.params.currentPassword, user.passwordHash))) {
-            throw new HubError("HUB_AUTH_INVALID_CREDENTIALS", "the current password is wrong", { field: "currentPassword" });
+            throw new HubError("HUB_AUTH_INVALID_CREDENTIALS", "the current password is wrong", {
+              field: "currentPassword",
+            });
           }
           const invalid = policyError(ctx.params.newPassword, user.username, "newPassword");
           if (invalid) throw invalid;
@@ -253,7 +293,9 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
           for (const old of recentHashes(user.passwordHash, history)) {
             if (await verifyPassword(ctx.params.newPassword, old)) {
               const message = "must differ from the last 5 passwords";
-              throw new HubError("HUB_PASSWORD_POLICY", `newPassword: ${message}`, [{ field: "newPassword", code: "REUSED", message }]);
+              throw new HubError("HUB_PASSWORD_POLICY", `newPassword: ${message}`, [
+                { field: "newPassword", code: "REUSED", message },
+              ]);
             }
           }
           const now = rt.clock().toISOString();
@@ -276,7 +318,16 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
       },
 
       listUsers: {
-        async handler(ctx: HubContext<{ orgCode?: string; role?: string; q?: string; enabled?: boolean; page: number; pageSize: number }>) {
+        async handler(
+          ctx: HubContext<{
+            orgCode?: string;
+            role?: string;
+            q?: string;
+            enabled?: boolean;
+            page: number;
+            pageSize: number;
+          }>,
+        ) {
           const actor = actorOf(ctx);
           const p = ctx.params;
           const scopeCode = p.orgCode ?? actor.orgCode;
@@ -285,11 +336,16 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
           const qb = users()
             .createQueryBuilder("u")
             .innerJoin("OrgUnit", "o", "o.code = u.orgCode")
-            .where("(o.path = :path OR o.path LIKE :prefix)", { path: scope.path, prefix: `${scope.path}/%` });
+            .where("(o.path = :path OR o.path LIKE :prefix)", {
+              path: scope.path,
+              prefix: `${scope.path}/%`,
+            });
           if (p.role) qb.andWhere("u.role = :role", { role: p.role });
           if (p.enabled !== undefined) qb.andWhere("u.enabled = :enabled", { enabled: p.enabled });
           if (p.q) {
-            qb.andWhere("(u.username LIKE :q OR u.displayName LIKE :q)", { q: `%${p.q.replace(/[\\%_]/g, "")}%` });
+            qb.andWhere("(u.username LIKE :q OR u.displayName LIKE :q)", {
+              q: `%${p.q.replace(/[\\%_]/g, "")}%`,
+            });
           }
           const [rows, total] = await qb
             .orderBy("u.username", "ASC")
@@ -313,16 +369,31 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
       createUser: {
         audit: { action: "user.create", target: (p) => `user:${p.username}` },
         async handler(
-          ctx: HubContext<{ username: string; displayName: string; role: Role; orgCode: string; employeeNo?: string; password?: string }> & Locals,
+          ctx: HubContext<{
+            username: string;
+            displayName: string;
+            role: Role;
+            orgCode: string;
+            employeeNo?: string;
+            password?: string;
+          }> &
+            Locals,
         ) {
           const p = ctx.params;
           const actor = actorOf(ctx);
           const org = await ctx.call<OrgRef, { code: string }>("org.resolve", { code: p.orgCode });
-          const decision = decideRoleAssignment({ role: actor.role, orgPath: actor.orgPath }, p.role, org.path);
+          const decision = decideRoleAssignment(
+            { role: actor.role, orgPath: actor.orgPath },
+            p.role,
+            org.path,
+          );
           if (!decision.allowed) {
-            throw new ForbiddenError(`role ${actor.role} may not create a ${p.role} at ${p.orgCode}`, { reason: decision.reason });
+            throw new ForbiddenError(`role ${actor.role} may not create a ${p.role} at ${p.orgCode}`, {
+              reason: decision.reason,
+            });
           }
-          if (org.status === "closed") throw new HubError("HUB_ORG_CLOSED", `${p.orgCode} is closed`, { field: "orgCode" });
+          if (org.status === "closed")
+            throw new HubError("HUB_ORG_CLOSED", `${p.orgCode} is closed`, { field: "orgCode" });
           const initialPassword = p.password ?? generatePassword();
           const invalid = policyError(initialPassword, p.username, "password");
           if (invalid) throw invalid;
@@ -358,7 +429,14 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
       updateUser: {
         audit: { action: "user.update", target: (p) => `user:${p.username}` },
         async handler(
-          ctx: HubContext<{ username: string; displayName?: string; role?: Role; orgCode?: string; employeeNo?: string | null }> & Locals,
+          ctx: HubContext<{
+            username: string;
+            displayName?: string;
+            role?: Role;
+            orgCode?: string;
+            employeeNo?: string | null;
+          }> &
+            Locals,
         ) {
           const p = ctx.params;
           const before = await loadUser(p.username);
@@ -367,9 +445,18 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
           const orgCode = p.orgCode ?? before.orgCode;
           if (role !== before.role || orgCode !== before.orgCode) {
             const org = await ctx.call<OrgRef, { code: string }>("org.resolve", { code: orgCode });
-            const decision = decideRoleAssignment({ role: actor.role, orgPath: actor.orgPath }, role, org.path);
-            if (!decision.allowed) throw new ForbiddenError(`role ${actor.role} may not make ${p.username} a ${role} at ${orgCode}`, { reason: decision.reason });
-            if (org.status === "closed") throw new HubError("HUB_ORG_CLOSED", `${orgCode} is closed`, { field: "orgCode" });
+            const decision = decideRoleAssignment(
+              { role: actor.role, orgPath: actor.orgPath },
+              role,
+              org.path,
+            );
+            if (!decision.allowed)
+              throw new ForbiddenError(
+                `role ${actor.role} may not make ${p.username} a ${role} at ${orgCode}`,
+                { reason: decision.reason },
+              );
+            if (org.status === "closed")
+              throw new HubError("HUB_ORG_CLOSED", `${orgCode} is closed`, { field: "orgCode" });
           }
           const changes = {
             displayName: p.displayName ?? before.displayName,
@@ -378,7 +465,9 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
             employeeNo: p.employeeNo === undefined ? before.employeeNo : p.employeeNo,
             updatedAt: rt.clock().toISOString(),
           };
-          await rt.db.transaction((m) => m.getRepository(UserEntity).update({ username: p.username }, changes));
+          await rt.db.transaction((m) =>
+            m.getRepository(UserEntity).update({ username: p.username }, changes),
+          );
           const after = await loadUser(p.username);
           if (role !== before.role || orgCode !== before.orgCode) await revokeSessions(ctx, p.username);
           const now = rt.clock();
@@ -388,16 +477,24 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
       },
 
       setEnabled: {
-        audit: { action: (p) => (p.enabled ? "user.enable" : "user.disable"), target: (p) => `user:${p.username}` },
+        audit: {
+          action: (p) => (p.enabled ? "user.enable" : "user.disable"),
+          target: (p) => `user:${p.username}`,
+        },
         async handler(ctx: HubContext<{ username: string; enabled: boolean }> & Locals) {
           const user = await loadUser(ctx.params.username);
           await authorizeOverUser(ctx, "user.disable", user);
           const now = rt.clock().toISOString();
           await rt.db.transaction((m) =>
-            m.getRepository(UserEntity).update({ username: user.username }, { enabled: ctx.params.enabled, updatedAt: now }),
+            m
+              .getRepository(UserEntity)
+              .update({ username: user.username }, { enabled: ctx.params.enabled, updatedAt: now }),
           );
           if (!ctx.params.enabled) await revokeSessions(ctx, user.username);
-          ctx.locals.auditDetails = { before: { enabled: user.enabled }, after: { enabled: ctx.params.enabled } };
+          ctx.locals.auditDetails = {
+            before: { enabled: user.enabled },
+            after: { enabled: ctx.params.enabled },
+          };
           return userView(await loadUser(user.username), rt.clock());
         },
       },
@@ -417,7 +514,9 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
               { username: user.username },
               {
                 passwordHash,
-                passwordHistory: JSON.stringify(nextHistory(user.passwordHash, JSON.parse(user.passwordHistory))),
+                passwordHistory: JSON.stringify(
+                  nextHistory(user.passwordHash, JSON.parse(user.passwordHistory)),
+                ),
                 passwordChangedAt: now,
                 mustChangePassword: true,
                 failedAttempts: 0,
@@ -427,7 +526,9 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
             ),
           );
           await revokeSessions(ctx, user.username);
-          return ctx.params.password ? { ok: true, mustChangePassword: true } : { ok: true, mustChangePassword: true, temporaryPassword };
+          return ctx.params.password
+            ? { ok: true, mustChangePassword: true }
+            : { ok: true, mustChangePassword: true, temporaryPassword };
         },
       },
     },

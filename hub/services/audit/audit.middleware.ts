@@ -15,6 +15,22 @@ function jsonSafe(value: unknown): JsonValue {
   return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
 }
 
+const APPEND_ATTEMPTS = 3;
+const APPEND_BACKOFF_MS = 50;
+
+/** The broker's retry policy is off (retries would repeat side effects); an audit append is safe to repeat. */
+async function appendWithRetries(ctx: HubContext, draft: EntryDraft): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ctx.call("audit.append", draft);
+      return;
+    } catch (err) {
+      if (attempt >= APPEND_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, APPEND_BACKOFF_MS * attempt));
+    }
+  }
+}
+
 /**
  * Writes one audit entry for every call of an action that declares `audit`, after it ran, and fails the call
  * if the entry cannot be written: a read that cannot be audited must not be served.
@@ -53,10 +69,13 @@ export function auditMiddleware(clock: () => Date, metrics: HubMetrics): Middlew
           details: Object.keys(details).length ? jsonSafe(details) : null,
         };
         try {
-          await ctx.call("audit.append", draft, { retries: 2 });
+          await appendWithRetries(ctx, draft);
         } catch (err) {
           metrics.auditFailures.inc();
-          ctx.broker.logger.error("audit entry could not be written; refusing the call", { action: draft.action, err });
+          ctx.broker.logger.error("audit entry could not be written; refusing the call", {
+            action: draft.action,
+            err,
+          });
           throw new HubError("HUB_SERVICE_UNAVAILABLE", "the audit trail is unavailable");
         }
         if (failure) throw failure;

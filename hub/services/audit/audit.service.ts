@@ -48,7 +48,11 @@ export function createAuditService(rt: HubRuntime): ServiceSchema {
         const entries = await appendEntries(
           rt.db,
           batch.map((p) => p.draft),
-          { privateKey: rt.auditKeys.privateKey, checkpointEvery: rt.config.auditCheckpointEvery, now: rt.clock },
+          {
+            privateKey: rt.auditKeys.privateKey,
+            checkpointEvery: rt.config.auditCheckpointEvery,
+            now: rt.clock,
+          },
         );
         rt.metrics.auditEntries.inc({}, entries.length);
         rt.metrics.auditBatches.inc();
@@ -96,7 +100,9 @@ export function createAuditService(rt: HubRuntime): ServiceSchema {
             .leftJoin("OrgUnit", "o", "o.code = e.org");
           const isRoot = !scope.path.includes("/");
           qb.where(
-            isRoot ? "(e.org IS NULL OR o.path = :path OR o.path LIKE :prefix)" : "(o.path = :path OR o.path LIKE :prefix)",
+            isRoot
+              ? "(e.org IS NULL OR o.path = :path OR o.path LIKE :prefix)"
+              : "(o.path = :path OR o.path LIKE :prefix)",
             { path: scope.path, prefix: `${scope.path}/%` },
           );
           if (p.from) qb.andWhere("e.at >= :from", { from: p.from });

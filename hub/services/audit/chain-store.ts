@@ -13,7 +13,12 @@ import {
   type VerifyResult,
 } from "../../domain/audit-chain";
 import type { Database } from "../../db/database";
-import { AuditCheckpointEntity, AuditEntryEntity, type AuditCheckpointRow, type AuditEntryRow } from "../../db/entities";
+import {
+  AuditCheckpointEntity,
+  AuditEntryEntity,
+  type AuditCheckpointRow,
+  type AuditEntryRow,
+} from "../../db/entities";
 
 /*
  * The audit/evidence chain as stored in the database. Appends lock the single head row, so every node of a
@@ -62,13 +67,19 @@ function checkpointFromRow(row: AuditCheckpointRow): Checkpoint {
 
 async function lockHead(db: Database, manager: EntityManager): Promise<{ seq: number; hash: string }> {
   const forUpdate = db.lockClause() ? " FOR UPDATE" : "";
-  const [head] = await db.query<{ seq: string | number; hash: string }>(manager, `SELECT "seq", "hash" FROM "audit_head" WHERE "id" = 1${forUpdate}`);
+  const [head] = await db.query<{ seq: string | number; hash: string }>(
+    manager,
+    `SELECT "seq", "hash" FROM "audit_head" WHERE "id" = 1${forUpdate}`,
+  );
   if (!head) throw new Error("audit_head row missing: migrations not applied?");
   return { seq: Number(head.seq), hash: head.hash };
 }
 
 async function lastCheckpointSeq(db: Database, manager: EntityManager): Promise<number> {
-  const [row] = await db.query<{ max_seq: string | number | null }>(manager, 'SELECT MAX("seq") AS "max_seq" FROM "audit_checkpoints"');
+  const [row] = await db.query<{ max_seq: string | number | null }>(
+    manager,
+    'SELECT MAX("seq") AS "max_seq" FROM "audit_checkpoints"',
+  );
   return row?.max_seq == null ? 0 : Number(row.max_seq);
 }
 
@@ -76,7 +87,6 @@ async function lastCheckpointSeq(db: Database, manager: EntityManager): Promise<
 const INSERT_ENTRY =
   'INSERT INTO "audit_entries" ("seq", "at", "kind", "actor", "role", "org", "action", "target", "result", "ip", "details", "prev_hash", "hash") ' +
   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
 
 export interface AppendOptions {
   privateKey: KeyObject | null;
@@ -95,12 +105,33 @@ export async function appendEntries(
     const entries = sealEntries(head, drafts);
     // One fixed statement per row: prepared once, whatever the batch size.
     for (const r of entries.map(toRow)) {
-      await db.query(manager, INSERT_ENTRY, [r.seq, r.at, r.kind, r.actor, r.role, r.org, r.action, r.target, r.result, r.ip, r.details, r.prevHash, r.hash]);
+      await db.query(manager, INSERT_ENTRY, [
+        r.seq,
+        r.at,
+        r.kind,
+        r.actor,
+        r.role,
+        r.org,
+        r.action,
+        r.target,
+        r.result,
+        r.ip,
+        r.details,
+        r.prevHash,
+        r.hash,
+      ]);
     }
     const last = entries[entries.length - 1];
-    await db.query(manager, 'UPDATE "audit_head" SET "seq" = ?, "hash" = ? WHERE "id" = 1', [last.seq, last.hash]);
+    await db.query(manager, 'UPDATE "audit_head" SET "seq" = ?, "hash" = ? WHERE "id" = 1', [
+      last.seq,
+      last.hash,
+    ]);
     if (options.privateKey && last.seq - (await lastCheckpointSeq(db, manager)) >= options.checkpointEvery) {
-      await insertCheckpoint(manager, options.privateKey, { seq: last.seq, hash: last.hash, at: options.now().toISOString() });
+      await insertCheckpoint(manager, options.privateKey, {
+        seq: last.seq,
+        hash: last.hash,
+        at: options.now().toISOString(),
+      });
     }
     return entries;
   });
@@ -117,7 +148,11 @@ async function insertCheckpoint(
 }
 
 /** Signs the current head if entries were added since the last checkpoint (the periodic timer calls this). */
-export async function checkpointHead(db: Database, privateKey: KeyObject, now: Date): Promise<Checkpoint | null> {
+export async function checkpointHead(
+  db: Database,
+  privateKey: KeyObject,
+  now: Date,
+): Promise<Checkpoint | null> {
   return db.transaction(async (manager) => {
     const head = await lockHead(db, manager);
     if (head.seq === 0 || head.seq <= (await lastCheckpointSeq(db, manager))) return null;

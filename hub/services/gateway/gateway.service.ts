@@ -17,7 +17,10 @@ import { renderPrometheus, type HubMetrics, type MetricFamily } from "../../metr
 import { aliasPath, REST_ROUTES, routeKey, type RestRoute } from "./routes";
 
 type Req = IncomingMessage & {
-  $params: { body?: unknown; query?: Record<string, unknown>; params?: Record<string, unknown> } & Record<string, unknown>;
+  $params: { body?: unknown; query?: Record<string, unknown>; params?: Record<string, unknown> } & Record<
+    string,
+    unknown
+  >;
   $ctx: Context<unknown, HubMeta>;
   $route?: { path: string };
   $alias?: { method: string; path: string; fullPath: string };
@@ -34,7 +37,9 @@ function sendError(req: IncomingMessage, res: ServerResponse, err: unknown) {
 
 function clientIp(req: IncomingMessage, trustProxy: boolean): string | null {
   if (trustProxy) {
-    const forwarded = String(req.headers["x-forwarded-for"] ?? "").split(",")[0].trim();
+    const forwarded = String(req.headers["x-forwarded-for"] ?? "")
+      .split(",")[0]
+      .trim();
     if (forwarded) return forwarded;
   }
   return req.socket.remoteAddress ?? null;
@@ -70,17 +75,30 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
   const openApi = buildOpenApi(schemas);
   const requiredServices = SERVICE_NAMES.filter((s) => s !== "gateway");
 
-  function validate(part: string, schemaId: string | undefined, value: unknown, coerce: boolean): FieldProblem[] {
+  function validate(
+    part: string,
+    schemaId: string | undefined,
+    value: unknown,
+    coerce: boolean,
+  ): FieldProblem[] {
     if (!schemaId) {
-      const empty = value === undefined || (typeof value === "object" && value !== null && !Object.keys(value).length);
-      return empty ? [] : [{ field: part, code: "additionalProperties", message: "this route takes no " + part }];
+      const empty =
+        value === undefined || (typeof value === "object" && value !== null && !Object.keys(value).length);
+      return empty
+        ? []
+        : [{ field: part, code: "additionalProperties", message: "this route takes no " + part }];
     }
     const check = schemas.validator(schemaId, coerce);
     return check(value) ? [] : toFieldProblems(part, check.errors);
   }
 
   /** Authenticates, checks the request against the route's schemas and hands the action one flat params object. */
-  async function prepareCall(this: { logger: { warn: (...a: unknown[]) => void } }, ctx: Context<unknown, HubMeta>, _route: unknown, req: Req) {
+  async function prepareCall(
+    this: { logger: { warn: (...a: unknown[]) => void } },
+    ctx: Context<unknown, HubMeta>,
+    _route: unknown,
+    req: Req,
+  ) {
     const spec = req.$alias ? routesByKey.get(routeKey(req.$alias.method, req.$alias.path)) : undefined;
     if (!spec) throw new HubError("HUB_NOT_FOUND");
     ctx.meta.clientIp = clientIp(req, config.trustProxy);
@@ -89,10 +107,15 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
       const header = String(req.headers.authorization ?? "");
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match) throw new HubError("HUB_AUTH_REQUIRED", "send Authorization: Bearer <token>");
-      const user = await ctx.call<AuthenticatedUser, { token: string }>("access.authenticate", { token: match[1] });
+      const user = await ctx.call<AuthenticatedUser, { token: string }>("access.authenticate", {
+        token: match[1],
+      });
       if (user.exp * 1000 <= clock().getTime()) throw new HubError("HUB_AUTH_TOKEN_EXPIRED");
       if (user.mustChangePassword && !spec.beforePasswordChange) {
-        throw new HubError("HUB_AUTH_PASSWORD_CHANGE_REQUIRED", "change the password at POST /api/v1/auth/password first");
+        throw new HubError(
+          "HUB_AUTH_PASSWORD_CHANGE_REQUIRED",
+          "change the password at POST /api/v1/auth/password first",
+        );
       }
       const { exp: _exp, ...actor } = user;
       ctx.meta.user = actor;
@@ -102,9 +125,12 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
     if (spec.body) {
       if (hasBody(req) && !isJson(req)) throw new HubError("HUB_UNSUPPORTED_MEDIA_TYPE");
       if (body === undefined && spec.bodyOptional) body = {};
-      if (body === undefined) throw new ValidationError([{ field: "body", code: "required", message: "a JSON body is required" }]);
+      if (body === undefined)
+        throw new ValidationError([{ field: "body", code: "required", message: "a JSON body is required" }]);
     } else if (hasBody(req)) {
-      throw new ValidationError([{ field: "body", code: "additionalProperties", message: "this route takes no body" }]);
+      throw new ValidationError([
+        { field: "body", code: "additionalProperties", message: "this route takes no body" },
+      ]);
     }
     const query = { ...(req.$params.query ?? {}) };
     const params = { ...(req.$params.params ?? {}) };
@@ -120,7 +146,13 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
     req.$params = { ...(body as object), ...query, ...params, ...(spec.fixed ?? {}) };
   }
 
-  function finishCall(ctx: Context<unknown, HubMeta & { $statusCode?: number }>, _route: unknown, req: Req, _res: ServerResponse, data: unknown) {
+  function finishCall(
+    ctx: Context<unknown, HubMeta & { $statusCode?: number }>,
+    _route: unknown,
+    req: Req,
+    _res: ServerResponse,
+    data: unknown,
+  ) {
     const spec = req.$alias ? routesByKey.get(routeKey(req.$alias.method, req.$alias.path)) : undefined;
     if (spec?.status) ctx.meta.$statusCode = spec.status;
     return data;
@@ -154,7 +186,13 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
           onError,
           callOptions: { timeout: 30_000 },
         },
-        { path: "/widgets", use: [serveStatic(widgetsDist, { index: false })], mappingPolicy: "restrict", aliases: {}, onError },
+        {
+          path: "/widgets",
+          use: [serveStatic(widgetsDist, { index: false })],
+          mappingPolicy: "restrict",
+          aliases: {},
+          onError,
+        },
         { path: "/demo", use: [serveStatic(demoDir)], mappingPolicy: "restrict", aliases: {}, onError },
         {
           path: "/",
@@ -183,7 +221,11 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
       server.on("request", (req: Req, res: ServerResponse) => {
         const started = process.hrtime.bigint();
         res.once("finish", () => {
-          const route = req.$alias ? `${req.$alias.method} ${req.$alias.fullPath}` : req.$route ? `${req.$route.path}/*` : "unmatched";
+          const route = req.$alias
+            ? `${req.$alias.method} ${req.$alias.fullPath}`
+            : req.$route
+              ? `${req.$route.path}/*`
+              : "unmatched";
           metrics.httpRequests.inc({ method: req.method ?? "", route, status: String(res.statusCode) });
           metrics.httpDuration.observe({ route }, Number(process.hrtime.bigint() - started) / 1e9);
         });
@@ -222,13 +264,22 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
       /** Prometheus text for every node of the cluster, each sample labelled with its node. */
       metrics: {
         async handler(ctx: Context<unknown, { $responseType?: string }>) {
-          const nodes = (this.broker.registry.getServiceList({ onlyAvailable: true }) as Array<{ name: string; nodeID: string }>)
+          const nodes = (
+            this.broker.registry.getServiceList({ onlyAvailable: true }) as Array<{
+              name: string;
+              nodeID: string;
+            }>
+          )
             .filter((s) => s.name === "metrics")
             .map((s) => s.nodeID);
           const snapshots = await Promise.all(
             nodes.map((nodeID) =>
               ctx
-                .call<{ node: string; families: MetricFamily[] }, Record<string, never>>("metrics.snapshot", {}, { nodeID, timeout: 3000 })
+                .call<{ node: string; families: MetricFamily[] }, Record<string, never>>(
+                  "metrics.snapshot",
+                  {},
+                  { nodeID, timeout: 3000 },
+                )
                 .catch(() => null),
             ),
           );

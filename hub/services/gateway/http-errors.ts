@@ -46,7 +46,8 @@ export function toErrorResponse(err: unknown, lang: "zh" | "en"): { status: numb
   const { code, specific, details } = classify(err as AnyError);
   const entry = ERROR_CODES[code];
   const generic = entry[lang];
-  const message = specific && specific !== entry.en && code !== "HUB_INTERNAL" ? `${generic}: ${specific}` : generic;
+  const message =
+    specific && specific !== entry.en && code !== "HUB_INTERNAL" ? `${generic}: ${specific}` : generic;
   const body: HttpErrorBody = { error: { code, message } };
   if (details !== undefined && details !== null && code !== "HUB_INTERNAL") body.error.details = details;
   return { status: entry.status, body };

@@ -15,7 +15,8 @@ function rewrite(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       if (key === "$id" || key === "$schema" || key === "$defs") continue;
-      out[key] = key === "$ref" && typeof v === "string" ? `#/components/schemas/${componentName(v)}` : rewrite(v);
+      out[key] =
+        key === "$ref" && typeof v === "string" ? `#/components/schemas/${componentName(v)}` : rewrite(v);
     }
     return out;
   }
@@ -24,7 +25,10 @@ function rewrite(value: unknown): unknown {
 
 function parametersOf(schemas: SchemaRegistry, id: string | undefined, where: "query" | "path") {
   if (!id) return [];
-  const schema = schemas.get(id) as JsonSchema & { properties?: Record<string, unknown>; required?: string[] };
+  const schema = schemas.get(id) as JsonSchema & {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
   return Object.entries(schema.properties ?? {}).map(([name, s]) => ({
     name,
     in: where,
@@ -40,15 +44,25 @@ const ERROR_RESPONSE = {
 
 function operation(schemas: SchemaRegistry, route: RestRoute) {
   const op: Record<string, unknown> = {
-    operationId: route.action.replace(".", "_") + (route.fixed ? `_${Object.values(route.fixed).join("_")}` : ""),
+    operationId:
+      route.action.replace(".", "_") + (route.fixed ? `_${Object.values(route.fixed).join("_")}` : ""),
     summary: route.summary,
     tags: [route.tag],
-    parameters: [...parametersOf(schemas, route.params, "path"), ...parametersOf(schemas, route.query, "query")],
+    parameters: [
+      ...parametersOf(schemas, route.params, "path"),
+      ...parametersOf(schemas, route.query, "query"),
+    ],
     responses: {
       [String(route.status ?? 200)]: {
         description: "成功 OK",
         ...(route.response
-          ? { content: { "application/json": { schema: { $ref: `#/components/schemas/${componentName(route.response)}` } } } }
+          ? {
+              content: {
+                "application/json": {
+                  schema: { $ref: `#/components/schemas/${componentName(route.response)}` },
+                },
+              },
+            }
           : {}),
       },
       "4XX": ERROR_RESPONSE,
@@ -59,7 +73,9 @@ function operation(schemas: SchemaRegistry, route: RestRoute) {
   if (route.body) {
     op.requestBody = {
       required: !route.bodyOptional,
-      content: { "application/json": { schema: { $ref: `#/components/schemas/${componentName(route.body)}` } } },
+      content: {
+        "application/json": { schema: { $ref: `#/components/schemas/${componentName(route.body)}` } },
+      },
     };
   }
   return op;
@@ -73,7 +89,8 @@ export function buildOpenApi(schemas: SchemaRegistry): Record<string, unknown> {
     const name = componentName(id);
     const defs = (schema.$defs ?? {}) as Record<string, unknown>;
     for (const [defName, def] of Object.entries(defs)) components[`${name}.${defName}`] = rewrite(def);
-    if (Object.keys(schema).some((k) => !["$id", "$schema", "$defs"].includes(k))) components[name] = rewrite(schema);
+    if (Object.keys(schema).some((k) => !["$id", "$schema", "$defs"].includes(k)))
+      components[name] = rewrite(schema);
   }
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of REST_ROUTES) {
@@ -86,10 +103,14 @@ export function buildOpenApi(schemas: SchemaRegistry): Record<string, unknown> {
     info: {
       title: "双录中台 Dual-record hub API",
       version: PACKAGE_VERSION,
-      description: "Errors are JSON `{error:{code,message,details}}`; every code is listed in docs/errors.md.",
+      description:
+        "Errors are JSON `{error:{code,message,details}}`; every code is listed in docs/errors.md.",
     },
     servers: [{ url: "/" }],
-    components: { schemas: components, securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    components: {
+      schemas: components,
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+    },
     paths,
   };
 }

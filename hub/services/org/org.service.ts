@@ -91,15 +91,22 @@ export function createOrgService(rt: HubRuntime): ServiceSchema {
 
       create: {
         audit: { action: "org.create", target: (p) => `org:${p.code}` },
-        async handler(ctx: HubContext<{ code: string; name: string; kind: OrgKind; parentCode: string }> & Locals) {
+        async handler(
+          ctx: HubContext<{ code: string; name: string; kind: OrgKind; parentCode: string }> & Locals,
+        ) {
           const { code, name, kind, parentCode } = ctx.params;
           await authorize(ctx, "org.create", parentCode);
           const parent = await load(parentCode);
-          if (parent.status === "closed") throw new HubError("HUB_ORG_CLOSED", `parent ${parentCode} is closed`);
+          if (parent.status === "closed")
+            throw new HubError("HUB_ORG_CLOSED", `parent ${parentCode} is closed`);
           if (!mayContain(parent.kind, kind)) {
-            throw new HubError("HUB_ORG_INVALID_PARENT", `a ${kind} cannot be placed under a ${parent.kind}`, {
-              field: "kind",
-            });
+            throw new HubError(
+              "HUB_ORG_INVALID_PARENT",
+              `a ${kind} cannot be placed under a ${parent.kind}`,
+              {
+                field: "kind",
+              },
+            );
           }
           const now = rt.clock().toISOString();
           const row: OrgUnitRow = {
@@ -133,7 +140,10 @@ export function createOrgService(rt: HubRuntime): ServiceSchema {
             const row = await r.findOneBy({ code: ctx.params.code });
             if (!row) throw new HubError("HUB_ORG_NOT_FOUND", `no org unit ${ctx.params.code}`);
             if (row.status === "closed") throw new HubError("HUB_ORG_CLOSED", `${row.code} is closed`);
-            await r.update({ code: row.code }, { name: ctx.params.name, updatedAt: rt.clock().toISOString() });
+            await r.update(
+              { code: row.code },
+              { name: ctx.params.name, updatedAt: rt.clock().toISOString() },
+            );
             return { before: row.name, after: ctx.params.name };
           });
           ctx.locals.auditDetails = { before: { name: before }, after: { name: after } };
@@ -158,10 +168,14 @@ export function createOrgService(rt: HubRuntime): ServiceSchema {
             const openChildren = await r.countBy({ parentCode: code, status: "open" });
             const enabledUsers = await m.getRepository(UserEntity).countBy({ orgCode: code, enabled: true });
             if (openChildren || enabledUsers) {
-              throw new HubError("HUB_ORG_NOT_EMPTY", `${code} has ${openChildren} open units and ${enabledUsers} enabled users`, {
-                openChildren,
-                enabledUsers,
-              });
+              throw new HubError(
+                "HUB_ORG_NOT_EMPTY",
+                `${code} has ${openChildren} open units and ${enabledUsers} enabled users`,
+                {
+                  openChildren,
+                  enabledUsers,
+                },
+              );
             }
             const now = rt.clock().toISOString();
             await r.update({ code }, { status: "closed", closedAt: now, updatedAt: now });
