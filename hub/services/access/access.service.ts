@@ -171,15 +171,13 @@ export function createAccessService(rt: HubRuntime): ServiceSchema {
           if (!(await verifyPassword(password, user.passwordHash))) {
             const next = afterFailedLogin(state, now, lockout);
             await rt.db.transaction((m) =>
-              m
-                .getRepository(UserEntity)
-                .update(
-                  { username },
-                  {
-                    failedAttempts: next.failedAttempts,
-                    lockedUntil: next.lockedUntil?.toISOString() ?? null,
-                  },
-                ),
+              m.getRepository(UserEntity).update(
+                { username },
+                {
+                  failedAttempts: next.failedAttempts,
+                  lockedUntil: next.lockedUntil?.toISOString() ?? null,
+                },
+              ),
             );
             ctx.locals.auditDetails = { failedAttempts: next.failedAttempts };
             rt.metrics.logins.inc({ result: next.lockedUntil ? "locked" : "wrong_password" });
