@@ -1,8 +1,9 @@
-import { OrgUnitEntity, type UserRow } from "./db/entities";
+import { OrgUnitEntity } from "./db/entities";
 import { insertInitialData } from "./demo/seed";
 import { HubError, ValidationError } from "./errors/hub-error";
 import type { HubRuntime } from "./runtime";
 import { generatePassword, hashPassword } from "./services/access/password-hash";
+import { newUserRow } from "./services/access/user-store";
 
 export interface BootstrapRequest {
   orgCode: string;
@@ -39,22 +40,17 @@ export async function bootstrapHeadOffice(
   }
   const now = rt.clock().toISOString();
   const password = generatePassword();
-  const admin: UserRow = {
-    username: req.username,
-    displayName: "总行管理员",
-    role: "hq_admin",
-    orgCode: req.orgCode,
-    employeeNo: null,
-    enabled: true,
-    passwordHash: await hashPassword(password),
-    passwordHistory: "[]",
-    passwordChangedAt: now,
-    mustChangePassword: true,
-    failedAttempts: 0,
-    lockedUntil: null,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const admin = newUserRow(
+    {
+      username: req.username,
+      displayName: "总行管理员",
+      role: "hq_admin",
+      orgCode: req.orgCode,
+      passwordHash: await hashPassword(password),
+      mustChangePassword: true,
+    },
+    now,
+  );
   await insertInitialData(
     rt,
     [

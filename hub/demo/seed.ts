@@ -6,6 +6,7 @@ import { OrgUnitEntity, UserEntity, type OrgKind, type OrgUnitRow, type UserRow 
 import { ConfigError } from "../errors/hub-error";
 import type { HubRuntime } from "../runtime";
 import { generatePassword, hashPassword } from "../services/access/password-hash";
+import { newUserRow } from "../services/access/user-store";
 import { appendEntries } from "../services/audit/chain-store";
 
 export const DEMO_ORGS: ReadonlyArray<{ code: string; name: string; kind: OrgKind; parent: string | null }> =
@@ -154,18 +155,7 @@ export async function seedDemoData(rt: HubRuntime): Promise<DemoSeedResult> {
     };
   });
   // Demo users share one hash of one password and are not forced to change it (the issue asks for easy trial).
-  const users: UserRow[] = DEMO_USERS.map((u) => ({
-    ...u,
-    enabled: true,
-    passwordHash,
-    passwordHistory: "[]",
-    passwordChangedAt: now,
-    mustChangePassword: false,
-    failedAttempts: 0,
-    lockedUntil: null,
-    createdAt: now,
-    updatedAt: now,
-  }));
+  const users = DEMO_USERS.map((u) => newUserRow({ ...u, passwordHash, mustChangePassword: false }, now));
   await insertInitialData(rt, orgs, users, "demo.seed");
   if (!fromEnv) {
     fs.mkdirSync(rt.config.dataDir, { recursive: true });

@@ -7,7 +7,7 @@ import type { HubRuntime } from "../../runtime";
 import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
 import type { AuditLocals } from "../audit/audit-spec";
 import { generatePassword, hashPassword } from "./password-hash";
-import { userView, type UserStore } from "./user-store";
+import { newUserRow, userView, type UserStore } from "./user-store";
 
 type Locals = { locals: AuditLocals };
 
@@ -123,22 +123,18 @@ export function staffActions(rt: HubRuntime, store: UserStore): Partial<ServiceS
           const invalid = policyError(initialPassword, p.username, "password");
           if (invalid) throw invalid;
           const now = rt.clock().toISOString();
-          const row: UserRow = {
-            username: p.username,
-            displayName: p.displayName,
-            role: p.role,
-            orgCode: p.orgCode,
-            employeeNo: p.employeeNo ?? null,
-            enabled: true,
-            passwordHash: await hashPassword(initialPassword),
-            passwordHistory: "[]",
-            passwordChangedAt: now,
-            mustChangePassword: true,
-            failedAttempts: 0,
-            lockedUntil: null,
-            createdAt: now,
-            updatedAt: now,
-          };
+          const row = newUserRow(
+            {
+              username: p.username,
+              displayName: p.displayName,
+              role: p.role,
+              orgCode: p.orgCode,
+              employeeNo: p.employeeNo,
+              passwordHash: await hashPassword(initialPassword),
+              mustChangePassword: true,
+            },
+            now,
+          );
           await rt.db.transaction(async (m) => {
             if (await m.getRepository(UserEntity).existsBy({ username: p.username })) {
               throw new HubError("HUB_USER_EXISTS", `user ${p.username} exists`, { field: "username" });

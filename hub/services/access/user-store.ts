@@ -46,6 +46,32 @@ function userFromColumns(c: Record<string, unknown>): UserRow {
   };
 }
 
+export interface NewUser {
+  username: string;
+  displayName: string;
+  role: string;
+  orgCode: string;
+  employeeNo?: string | null;
+  passwordHash: string;
+  /** New staff must change the password they were given; demo users are spared. */
+  mustChangePassword: boolean;
+}
+
+/** A user as first stored: enabled, no history, no failed logins. */
+export function newUserRow(user: NewUser, now: string): UserRow {
+  return {
+    ...user,
+    employeeNo: user.employeeNo ?? null,
+    enabled: true,
+    passwordHistory: "[]",
+    passwordChangedAt: now,
+    failedAttempts: 0,
+    lockedUntil: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 /** Reads and session changes shared by logins and staff management. */
 export function createUserStore(rt: HubRuntime) {
   /** Every request of a logged-in user reads its row: plain prepared SQL rather than a built query. */
