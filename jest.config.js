@@ -6,6 +6,9 @@ const transform = {
 module.exports = {
   reporters: ["default", "<rootDir>/test/support/closing-line.reporter.js"],
   globalSetup: "<rootDir>/test/support/probe-services.js",
+  // Top level: Jest ignores testTimeout inside a project. Integration tests hash passwords (scrypt) and may run
+  // on a loaded 2-core machine.
+  testTimeout: 60000,
   projects: [
     {
       displayName: "unit",
@@ -22,7 +25,6 @@ module.exports = {
       testEnvironment: "node",
       transform,
       testMatch: ["<rootDir>/test/integration/**/*.spec.ts"],
-      testTimeout: 60000,
     },
   ],
 };

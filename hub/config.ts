@@ -26,6 +26,8 @@ export interface HubConfig {
   demoPassword: string | null;
   tokenTtlSeconds: number;
   tokenSecret: string | null;
+  /** 32-byte key (base64) for personal data in database columns; generated into the data dir when absent. */
+  dataKey: Buffer | null;
   passwordMaxAgeDays: number;
   lockoutThreshold: number;
   lockoutMinutes: number;
@@ -52,6 +54,7 @@ export const ENVIRONMENT_VARIABLES = [
   "HUB_DEMO_PASSWORD",
   "HUB_TOKEN_TTL",
   "HUB_TOKEN_SECRET",
+  "HUB_DATA_KEY",
   "HUB_PASSWORD_MAX_AGE_DAYS",
   "HUB_LOCKOUT_THRESHOLD",
   "HUB_LOCKOUT_MINUTES",
@@ -155,6 +158,18 @@ function services(raw: string | undefined): readonly ServiceName[] {
   return names as ServiceName[];
 }
 
+function dataKey(raw: string | undefined): Buffer | null {
+  if (!raw) return null;
+  const key = Buffer.from(raw, "base64");
+  if (key.length !== 32 || key.toString("base64") !== raw.trim()) {
+    throw new ConfigError(
+      "HUB_DATA_KEY",
+      "must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)",
+    );
+  }
+  return key;
+}
+
 function namespace(raw: string | undefined): string {
   if (!raw) return "dual-record";
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(raw)) {
@@ -189,6 +204,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     demoPassword,
     tokenTtlSeconds: env.HUB_TOKEN_TTL ? parseDuration("HUB_TOKEN_TTL", env.HUB_TOKEN_TTL) : 8 * 3600,
     tokenSecret,
+    dataKey: dataKey(env.HUB_DATA_KEY),
     passwordMaxAgeDays: integer(env, "HUB_PASSWORD_MAX_AGE_DAYS", 90, 1, 3650),
     lockoutThreshold: integer(env, "HUB_LOCKOUT_THRESHOLD", 5, 1, 100),
     lockoutMinutes: integer(env, "HUB_LOCKOUT_MINUTES", 15, 1, 1440),

@@ -6,7 +6,8 @@ import { AuditCheckpointEntity } from "./db/entities";
 import { keyIdOf } from "./domain/audit-chain";
 import { seedDemoData, type DemoSeedResult } from "./demo/seed";
 import { ConfigError } from "./errors/hub-error";
-import { loadAuditKeys, loadTokenSecret } from "./keys";
+import { loadAuditKeys, loadDataKey, loadTokenSecret } from "./keys";
+import { FieldCipher } from "./crypto/field-cipher";
 import type { HubRuntime } from "./runtime";
 import { SchemaRegistry } from "./schemas";
 import { createAccessService } from "./services/access/access.service";
@@ -65,7 +66,16 @@ export async function openRuntime(
         `the audit chain is signed by key ${latest[0].keyId} but this node holds key ${keyId}; restore the original key (see docs/operations.md)`,
       );
     }
-    return { config, db, schemas, tokenSecret: loadTokenSecret(config), auditKeys, clock, metrics };
+    return {
+      config,
+      db,
+      schemas,
+      tokenSecret: loadTokenSecret(config),
+      fields: new FieldCipher(loadDataKey(config)),
+      auditKeys,
+      clock,
+      metrics,
+    };
   } catch (err) {
     await db.close();
     throw err;

@@ -23,6 +23,18 @@ function writeSecretFile(file: string, content: string): void {
   }
 }
 
+/**
+ * Key for personal data in database columns (customers' identity numbers and phones): HUB_DATA_KEY, else generated
+ * once into the data dir. Every node running a service that reads customers needs the same key; losing it loses
+ * those columns, so it is backed up with the other keys.
+ */
+export function loadDataKey(config: HubConfig): Buffer {
+  if (config.dataKey) return config.dataKey;
+  const file = path.join(keysDir(config), "data-key");
+  if (!fs.existsSync(file)) writeSecretFile(file, crypto.randomBytes(32).toString("base64"));
+  return Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64");
+}
+
 /** HMAC secret for bearer tokens: HUB_TOKEN_SECRET, else generated once into the data dir. */
 export function loadTokenSecret(config: HubConfig): Buffer {
   if (config.tokenSecret) return Buffer.from(config.tokenSecret, "utf8");

@@ -1,4 +1,5 @@
 import type { HubConfig } from "./config";
+import type { FieldCipher } from "./crypto/field-cipher";
 import type { Database } from "./db/database";
 import type { AuditKeys } from "./keys";
 import type { HubMetrics } from "./metrics/metrics";
@@ -10,6 +11,8 @@ export interface HubRuntime {
   db: Database;
   schemas: SchemaRegistry;
   tokenSecret: Buffer;
+  /** Encrypts and indexes personal data kept in columns. */
+  fields: FieldCipher;
   auditKeys: AuditKeys;
   clock: () => Date;
   metrics: HubMetrics;

@@ -51,6 +51,9 @@ export interface UserRow {
   mustChangePassword: boolean;
   failedAttempts: number;
   lockedUntil: string | null;
+  /** 销售资格: certificate number and last valid day; an expired one blocks selling. */
+  qualificationCertNo: string | null;
+  qualificationValidUntil: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -71,6 +74,13 @@ export const UserEntity = new EntitySchema<UserRow>({
     mustChangePassword: { name: "must_change_password", type: "boolean" },
     failedAttempts: { name: "failed_attempts", type: "int" },
     lockedUntil: { name: "locked_until", type: "varchar", length: 30, nullable: true },
+    qualificationCertNo: { name: "qualification_cert_no", type: "varchar", length: 64, nullable: true },
+    qualificationValidUntil: {
+      name: "qualification_valid_until",
+      type: "varchar",
+      length: 10,
+      nullable: true,
+    },
     createdAt: { name: "created_at", type: "varchar", length: 30 },
     updatedAt: { name: "updated_at", type: "varchar", length: 30 },
   },
@@ -172,6 +182,236 @@ export const AuditHeadEntity = new EntitySchema<AuditHeadRow>({
   },
 });
 
+export interface ProductRow {
+  code: string;
+  name: string;
+  type: string;
+  risk: string;
+  issuer: string | null;
+  inceptionDate: string | null;
+  /** Empty for an open-ended product. */
+  maturityDate: string | null;
+  termMonths: number | null;
+  /** null: the product type's default applies. */
+  recordingRequired: boolean | null;
+  features: string | null;
+  risks: string | null;
+  customerRights: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const day = (name: string) => ({ name, type: "varchar" as const, length: 10, nullable: true });
+
+export const ProductEntity = new EntitySchema<ProductRow>({
+  name: "Product",
+  tableName: "products",
+  columns: {
+    code: { type: "varchar", length: 32, primary: true },
+    name: { type: "varchar", length: 100 },
+    type: { type: "varchar", length: 16 },
+    risk: { type: "varchar", length: 2 },
+    issuer: { type: "varchar", length: 100, nullable: true },
+    inceptionDate: day("inception_date"),
+    maturityDate: day("maturity_date"),
+    termMonths: { name: "term_months", type: "int", nullable: true },
+    recordingRequired: { name: "recording_required", type: "boolean", nullable: true },
+    features: { type: "text", nullable: true },
+    risks: { type: "text", nullable: true },
+    customerRights: { name: "customer_rights", type: "text", nullable: true },
+    createdAt: { name: "created_at", type: "varchar", length: 30 },
+    updatedAt: { name: "updated_at", type: "varchar", length: 30 },
+  },
+});
+
+export interface RecordingOverrideRow {
+  productCode: string;
+  orgCode: string;
+  required: boolean;
+  setBy: string;
+  setAt: string;
+}
+
+export const RecordingOverrideEntity = new EntitySchema<RecordingOverrideRow>({
+  name: "RecordingOverride",
+  tableName: "recording_overrides",
+  columns: {
+    productCode: { name: "product_code", type: "varchar", length: 32, primary: true },
+    orgCode: { name: "org_code", type: "varchar", length: 12, primary: true },
+    required: { type: "boolean" },
+    setBy: { name: "set_by", type: "varchar", length: 64 },
+    setAt: { name: "set_at", type: "varchar", length: 30 },
+  },
+});
+
+export interface CustomerRow {
+  customerNo: string;
+  name: string;
+  idType: string;
+  /** Encrypted (FieldCipher); found through idNumberIndex. */
+  idNumberEnc: string;
+  idNumberIndex: string;
+  phoneEnc: string | null;
+  birthDate: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const CustomerEntity = new EntitySchema<CustomerRow>({
+  name: "Customer",
+  tableName: "customers",
+  columns: {
+    customerNo: { name: "customer_no", type: "varchar", length: 32, primary: true },
+    name: { type: "varchar", length: 50 },
+    idType: { name: "id_type", type: "varchar", length: 16 },
+    idNumberEnc: { name: "id_number_enc", type: "varchar", length: 200 },
+    idNumberIndex: { name: "id_number_index", type: "varchar", length: 64 },
+    phoneEnc: { name: "phone_enc", type: "varchar", length: 200, nullable: true },
+    birthDate: day("birth_date"),
+    createdAt: { name: "created_at", type: "varchar", length: 30 },
+    updatedAt: { name: "updated_at", type: "varchar", length: 30 },
+  },
+});
+
+export interface CustomerCardRow {
+  cardIndex: string;
+  customerNo: string;
+  last4: string;
+  createdAt: string;
+}
+
+export const CustomerCardEntity = new EntitySchema<CustomerCardRow>({
+  name: "CustomerCard",
+  tableName: "customer_cards",
+  columns: {
+    cardIndex: { name: "card_index", type: "varchar", length: 64, primary: true },
+    customerNo: { name: "customer_no", type: "varchar", length: 32 },
+    last4: { type: "varchar", length: 4 },
+    createdAt: { name: "created_at", type: "varchar", length: 30 },
+  },
+});
+
+export interface RiskAssessmentRow {
+  id: string;
+  customerNo: string;
+  level: string;
+  assessedAt: string;
+  validUntil: string;
+  source: string;
+  questionnaireVersion: string | null;
+  score: number | null;
+  evidenceRef: string | null;
+  recordedBy: string | null;
+  recordedAt: string;
+}
+
+export const RiskAssessmentEntity = new EntitySchema<RiskAssessmentRow>({
+  name: "RiskAssessment",
+  tableName: "risk_assessments",
+  columns: {
+    id: { type: "varchar", length: 36, primary: true },
+    customerNo: { name: "customer_no", type: "varchar", length: 32 },
+    level: { type: "varchar", length: 2 },
+    assessedAt: { name: "assessed_at", type: "varchar", length: 10 },
+    validUntil: { name: "valid_until", type: "varchar", length: 10 },
+    source: { type: "varchar", length: 16 },
+    questionnaireVersion: { name: "questionnaire_version", type: "varchar", length: 32, nullable: true },
+    score: { type: "int", nullable: true },
+    evidenceRef: { name: "evidence_ref", type: "varchar", length: 200, nullable: true },
+    recordedBy: { name: "recorded_by", type: "varchar", length: 64, nullable: true },
+    recordedAt: { name: "recorded_at", type: "varchar", length: 30 },
+  },
+});
+
+export interface QuestionnaireRow {
+  version: string;
+  /** The definition as JSON. */
+  definition: string;
+  active: boolean;
+  createdBy: string | null;
+  createdAt: string;
+}
+
+export const QuestionnaireEntity = new EntitySchema<QuestionnaireRow>({
+  name: "Questionnaire",
+  tableName: "questionnaires",
+  columns: {
+    version: { type: "varchar", length: 32, primary: true },
+    definition: { type: "text" },
+    active: { type: "boolean" },
+    createdBy: { name: "created_by", type: "varchar", length: 64, nullable: true },
+    createdAt: { name: "created_at", type: "varchar", length: 30 },
+  },
+});
+
+export interface RetentionPolicyRow {
+  productType: string;
+  /** The parameters as JSON. */
+  parameters: string;
+  updatedBy: string | null;
+  updatedAt: string;
+}
+
+export const RetentionPolicyEntity = new EntitySchema<RetentionPolicyRow>({
+  name: "RetentionPolicy",
+  tableName: "retention_policies",
+  columns: {
+    productType: { name: "product_type", type: "varchar", length: 16, primary: true },
+    parameters: { type: "varchar", length: 1000 },
+    updatedBy: { name: "updated_by", type: "varchar", length: 64, nullable: true },
+    updatedAt: { name: "updated_at", type: "varchar", length: 30 },
+  },
+});
+
+export interface SettingRow {
+  name: string;
+  value: string;
+  updatedBy: string | null;
+  updatedAt: string;
+}
+
+export const SettingEntity = new EntitySchema<SettingRow>({
+  name: "Setting",
+  tableName: "settings",
+  columns: {
+    name: { type: "varchar", length: 64, primary: true },
+    value: { type: "varchar", length: 1000 },
+    updatedBy: { name: "updated_by", type: "varchar", length: 64, nullable: true },
+    updatedAt: { name: "updated_at", type: "varchar", length: 30 },
+  },
+});
+
+export interface ImportJobRow {
+  id: string;
+  kind: string;
+  status: "queued" | "running" | "done" | "failed";
+  fileName: string | null;
+  totalRows: number | null;
+  processedRows: number;
+  /** JSON: the counts, or every row error. */
+  result: string | null;
+  createdBy: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export const ImportJobEntity = new EntitySchema<ImportJobRow>({
+  name: "ImportJob",
+  tableName: "import_jobs",
+  columns: {
+    id: { type: "varchar", length: 36, primary: true },
+    kind: { type: "varchar", length: 16 },
+    status: { type: "varchar", length: 16 },
+    fileName: { name: "file_name", type: "varchar", length: 200, nullable: true },
+    totalRows: { name: "total_rows", type: "int", nullable: true },
+    processedRows: { name: "processed_rows", type: "int" },
+    result: { type: "text", nullable: true },
+    createdBy: { name: "created_by", type: "varchar", length: 64 },
+    createdAt: { name: "created_at", type: "varchar", length: 30 },
+    finishedAt: { name: "finished_at", type: "varchar", length: 30, nullable: true },
+  },
+});
+
 export const ENTITIES = [
   OrgUnitEntity,
   UserEntity,
@@ -179,4 +419,13 @@ export const ENTITIES = [
   AuditEntryEntity,
   AuditCheckpointEntity,
   AuditHeadEntity,
+  ProductEntity,
+  RecordingOverrideEntity,
+  CustomerEntity,
+  CustomerCardEntity,
+  RiskAssessmentEntity,
+  QuestionnaireEntity,
+  RetentionPolicyEntity,
+  SettingEntity,
+  ImportJobEntity,
 ];

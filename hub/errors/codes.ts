@@ -50,6 +50,30 @@ export const ERROR_CODES = {
   },
   HUB_USER_NOT_FOUND: { status: 404, zh: "用户不存在", en: "No such user" },
   HUB_USER_EXISTS: { status: 409, zh: "用户名已存在", en: "The username is taken" },
+  HUB_PRODUCT_NOT_FOUND: { status: 404, zh: "产品不存在", en: "No such product" },
+  HUB_CUSTOMER_NOT_FOUND: { status: 404, zh: "客户不存在", en: "No such customer" },
+  // The outcome codes of a risk match. OK is not an error: it is listed here so that a match answer and a refused
+  // sale carry their outcome in the same `code` field, documented in one place.
+  HUB_RISK_MATCH_OK: {
+    status: 200,
+    zh: "客户风险承受能力与产品风险等级匹配",
+    en: "The customer may buy this product",
+  },
+  HUB_RISK_MISMATCH: {
+    status: 409,
+    zh: "产品风险等级高于客户风险承受能力，不得销售",
+    en: "The product's risk exceeds the customer's risk level",
+  },
+  HUB_RISK_ASSESSMENT_EXPIRED: {
+    status: 409,
+    zh: "客户风险评估已过期，请重新评估",
+    en: "The customer's risk assessment is not valid on that day",
+  },
+  HUB_RISK_ASSESSMENT_MISSING: {
+    status: 409,
+    zh: "客户尚未进行风险评估",
+    en: "The customer has no risk assessment",
+  },
   HUB_SERVICE_UNAVAILABLE: {
     status: 503,
     zh: "服务暂不可用，请稍后重试",

@@ -1,4 +1,5 @@
+import { Catalog1795400000000 } from "./1795400000000-catalog";
 import { Foundation1795392000000 } from "./1795392000000-foundation";
 
 /** Applied in this order on every backend; never edit one that has shipped, add the next (TypeORM wants a timestamp in the name). */
-export const MIGRATIONS = [Foundation1795392000000];
+export const MIGRATIONS = [Foundation1795392000000, Catalog1795400000000];

@@ -41,6 +41,8 @@ function userFromColumns(c: Record<string, unknown>): UserRow {
     mustChangePassword: Boolean(Number(c.must_change_password)),
     failedAttempts: Number(c.failed_attempts),
     lockedUntil: text(c.locked_until),
+    qualificationCertNo: text(c.qualification_cert_no),
+    qualificationValidUntil: text(c.qualification_valid_until),
     createdAt: String(c.created_at),
     updatedAt: String(c.updated_at),
   };
@@ -55,6 +57,8 @@ export interface NewUser {
   passwordHash: string;
   /** New staff must change the password they were given; demo users are spared. */
   mustChangePassword: boolean;
+  qualificationCertNo?: string | null;
+  qualificationValidUntil?: string | null;
 }
 
 /** A user as first stored: enabled, no history, no failed logins. */
@@ -62,6 +66,8 @@ export function newUserRow(user: NewUser, now: string): UserRow {
   return {
     ...user,
     employeeNo: user.employeeNo ?? null,
+    qualificationCertNo: user.qualificationCertNo ?? null,
+    qualificationValidUntil: user.qualificationValidUntil ?? null,
     enabled: true,
     passwordHistory: "[]",
     passwordChangedAt: now,

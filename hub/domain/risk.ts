@@ -1,0 +1,309 @@
+/**
+ * Customer risk levels, product risks, assessment validity and the product-risk match that gates every sale
+ * (ARCHITECTURE §2: "if the product's risk exceeds the customer's level the session stops").
+ *
+ * Dates are bank business days as `YYYY-MM-DD` strings: no clock, no time zone, no `Date` objects. Two valid
+ * day strings compare correctly as strings, which is what the rules below rely on.
+ *
+ * Pure functions only. Contract violations by the caller (a malformed day, an unknown level) throw RangeError
+ * rather than produce an answer that a teller might act on.
+ */
+
+export const CUSTOMER_LEVELS = ["C1", "C2", "C3", "C4", "C5"] as const;
+export type CustomerLevel = (typeof CUSTOMER_LEVELS)[number];
+
+export const PRODUCT_RISKS = ["R1", "R2", "R3", "R4", "R5"] as const;
+export type ProductRisk = (typeof PRODUCT_RISKS)[number];
+
+/** The names banks print on the assessment voucher (风险承受能力类型). */
+export const RISK_LEVEL_NAMES: Readonly<Record<CustomerLevel, string>> = {
+  C1: "保守型",
+  C2: "稳健型",
+  C3: "平衡型",
+  C4: "成长型",
+  C5: "进取型",
+};
+
+/** The usual names of product risk grades (产品风险等级). */
+export const PRODUCT_RISK_NAMES: Readonly<Record<ProductRisk, string>> = {
+  R1: "低风险",
+  R2: "中低风险",
+  R3: "中风险",
+  R4: "中高风险",
+  R5: "高风险",
+};
+
+const LEVEL_SET: ReadonlySet<unknown> = new Set<unknown>(CUSTOMER_LEVELS);
+const RISK_SET: ReadonlySet<unknown> = new Set<unknown>(PRODUCT_RISKS);
+
+export function isCustomerLevel(x: unknown): x is CustomerLevel {
+  return LEVEL_SET.has(x);
+}
+
+export function isProductRisk(x: unknown): x is ProductRisk {
+  return RISK_SET.has(x);
+}
+
+/** 1 for C1 … 5 for C5. */
+export function levelRank(level: CustomerLevel): number {
+  if (!isCustomerLevel(level)) throw new RangeError(`unknown customer level: ${String(level)}`);
+  return CUSTOMER_LEVELS.indexOf(level) + 1;
+}
+
+/** 1 for R1 … 5 for R5. */
+export function riskRank(risk: ProductRisk): number {
+  if (!isProductRisk(risk)) throw new RangeError(`unknown product risk: ${String(risk)}`);
+  return PRODUCT_RISKS.indexOf(risk) + 1;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Calendar days
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Ymd {
+  y: number;
+  m: number;
+  d: number;
+}
+
+// Years 0001–9999 only: four digits both ways, and no year-zero surprises.
+const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function isLeapYear(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return isLeapYear(y) ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+function parseDay(s: string): Ymd | null {
+  if (typeof s !== "string") return null;
+  const match = DAY_PATTERN.exec(s);
+  if (match === null) return null;
+  const y = Number(match[1]);
+  const m = Number(match[2]);
+  const d = Number(match[3]);
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return null;
+  return { y, m, d };
+}
+
+function requireDay(s: string, what: string): Ymd {
+  const ymd = parseDay(s);
+  if (ymd === null) throw new RangeError(`${what} is not a YYYY-MM-DD calendar day: ${JSON.stringify(s)}`);
+  return ymd;
+}
+
+function requireInteger(n: number, what: string): void {
+  if (!Number.isSafeInteger(n)) throw new RangeError(`${what} must be a whole number: ${String(n)}`);
+}
+
+function formatDay({ y, m, d }: Ymd): string {
+  if (y < 1 || y > 9999) throw new RangeError(`day out of range 0001–9999: year ${y}`);
+  return `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+}
+
+// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil), integer-only so
+// that no host time zone or Date quirk (two-digit years) can leak in.
+function toDayNumber({ y, m, d }: Ymd): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function fromDayNumber(n: number): Ymd {
+  const z = n + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
+}
+
+/** A real calendar day written `YYYY-MM-DD` (so 2026-02-29, 2026-13-01 and "2026-1-5" are not). */
+export function isIsoDate(s: string): boolean {
+  return parseDay(s) !== null;
+}
+
+/**
+ * `day` plus `months` calendar months (negative goes back). A day that does not exist in the target month is
+ * clamped to that month's last day: 2026-01-31 + 1 = 2026-02-28, 2024-02-29 + 12 = 2025-02-28.
+ */
+export function addMonths(day: string, months: number): string {
+  const { y, m, d } = requireDay(day, "day");
+  requireInteger(months, "months");
+  const total = y * 12 + (m - 1) + months;
+  const ty = Math.floor(total / 12);
+  const tm = total - ty * 12 + 1;
+  if (ty < 1 || ty > 9999) throw new RangeError(`day out of range 0001–9999: year ${ty}`);
+  return formatDay({ y: ty, m: tm, d: Math.min(d, daysInMonth(ty, tm)) });
+}
+
+/** `day` plus `n` days (negative goes back). */
+export function addDays(day: string, n: number): string {
+  const ymd = requireDay(day, "day");
+  requireInteger(n, "days");
+  return formatDay(fromDayNumber(toDayNumber(ymd) + n));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Assessments
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Head office may change the period; this is the bank's default (issue 3: "assessed at + 1 year − 1 day"). */
+export const DEFAULT_ASSESSMENT_VALIDITY_MONTHS = 12;
+
+/**
+ * The last day an assessment is valid: `assessedAt` + `validityMonths` (month-end clamped) − 1 day, so that a
+ * 12-month assessment made on 2026-03-15 is valid through 2027-03-14 and not on its anniversary.
+ *
+ * Leap day: 2024-02-29 + 12 months clamps to 2025-02-28, minus one day gives 2025-02-27. We apply the two
+ * steps literally rather than special-case the leap day (which would give 2025-02-28): the period is then one
+ * day short of a year in that one case, which errs on the side of reassessing early, never of selling on an
+ * expired assessment.
+ */
+export function defaultValidUntil(
+  assessedAt: string,
+  validityMonths: number = DEFAULT_ASSESSMENT_VALIDITY_MONTHS,
+): string {
+  requireInteger(validityMonths, "validityMonths");
+  if (validityMonths < 1) throw new RangeError(`validityMonths must be at least 1: ${validityMonths}`);
+  return addDays(addMonths(assessedAt, validityMonths), -1);
+}
+
+export const ASSESSMENT_SOURCES = ["import", "questionnaire", "scan", "system"] as const;
+export type AssessmentSource = (typeof ASSESSMENT_SOURCES)[number];
+
+export interface Assessment {
+  level: CustomerLevel;
+  /** Day the customer was assessed, `YYYY-MM-DD`. */
+  assessedAt: string;
+  /** Last day the assessment is valid, inclusive, `YYYY-MM-DD`. */
+  validUntil: string;
+  source: AssessmentSource;
+  /** ISO timestamp when the hub stored it; breaks ties between assessments of the same day. */
+  recordedAt?: string;
+}
+
+// A missing or unreadable recordedAt sorts before every readable one: a row we can date beats one we cannot.
+function recordedInstant(a: Assessment): number {
+  if (a.recordedAt === undefined) return -Infinity;
+  const t = Date.parse(a.recordedAt);
+  return Number.isNaN(t) ? -Infinity : t;
+}
+
+/**
+ * The assessment in force: the greatest `assessedAt`; on a tie the greatest `recordedAt` (compared as instants,
+ * so offsets are honoured); on a further tie the later in the array (the later row was stored later).
+ * Validity is not considered here: the latest assessment wins even when expired, so an expired re-assessment is
+ * never hidden behind an older one.
+ */
+export function latestAssessment(history: readonly Assessment[]): Assessment | null {
+  let best: Assessment | null = null;
+  for (const a of history) {
+    if (
+      best === null ||
+      a.assessedAt > best.assessedAt ||
+      (a.assessedAt === best.assessedAt && recordedInstant(a) >= recordedInstant(best))
+    ) {
+      best = a;
+    }
+  }
+  return best;
+}
+
+/**
+ * Valid iff assessedAt ≤ onDay ≤ validUntil: the valid-until day itself is still valid, and an assessment dated
+ * after the day asked is not yet valid. A malformed date on the assessment makes it invalid (fail closed).
+ */
+export function isAssessmentValid(a: Assessment, onDay: string): boolean {
+  requireDay(onDay, "onDay");
+  if (!isIsoDate(a.assessedAt) || !isIsoDate(a.validUntil)) return false;
+  return a.assessedAt <= onDay && onDay <= a.validUntil;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Product-risk match
+// ---------------------------------------------------------------------------------------------------------------
+
+export const RISK_MATCH_CODES = [
+  "HUB_RISK_MATCH_OK",
+  "HUB_RISK_ASSESSMENT_EXPIRED",
+  "HUB_RISK_ASSESSMENT_MISSING",
+  "HUB_RISK_MISMATCH",
+] as const;
+export type RiskMatchCode = (typeof RISK_MATCH_CODES)[number];
+
+export interface RiskMatch {
+  ok: boolean;
+  code: RiskMatchCode;
+  /** The assessment's level, also when expired (the teller sees what is on file); null when missing. */
+  customerLevel: CustomerLevel | null;
+  productRisk: ProductRisk;
+  validUntil: string | null;
+  /** One zh-CN sentence a teller can read. */
+  reason: string;
+}
+
+const levelLabel = (l: CustomerLevel): string => `${l}（${RISK_LEVEL_NAMES[l]}）`;
+const riskLabel = (r: ProductRisk): string => `${r}（${PRODUCT_RISK_NAMES[r]}）`;
+
+/**
+ * May a product of `productRisk` be sold on `onDay` to the customer whose assessment in force is `assessment`?
+ * Rn suits Cm iff n ≤ m and the assessment is valid on that day. Checked in this order, first failure wins:
+ * missing → MISSING; not valid on the day (expired, or dated after it) → EXPIRED; n > m → MISMATCH; else OK.
+ */
+export function matchRisk(assessment: Assessment | null, productRisk: ProductRisk, onDay: string): RiskMatch {
+  requireDay(onDay, "onDay");
+  const n = riskRank(productRisk);
+
+  if (assessment === null) {
+    return {
+      ok: false,
+      code: "HUB_RISK_ASSESSMENT_MISSING",
+      customerLevel: null,
+      productRisk,
+      validUntil: null,
+      reason: "客户尚无风险承受能力评估记录，须先完成风险评估，不得销售",
+    };
+  }
+
+  const level = assessment.level;
+  const m = levelRank(level);
+  const base = { customerLevel: level, productRisk, validUntil: assessment.validUntil };
+
+  if (!isAssessmentValid(assessment, onDay)) {
+    let reason: string;
+    if (!isIsoDate(assessment.assessedAt) || !isIsoDate(assessment.validUntil)) {
+      reason = "客户风险评估记录的日期无效，须重新评估后方可销售";
+    } else if (onDay < assessment.assessedAt) {
+      reason = `客户风险评估日期${assessment.assessedAt}晚于交易日${onDay}，评估尚未生效，不得销售`;
+    } else {
+      reason = `客户风险评估已于${assessment.validUntil}到期，须重新评估后方可销售`;
+    }
+    return { ok: false, code: "HUB_RISK_ASSESSMENT_EXPIRED", ...base, reason };
+  }
+
+  if (n > m) {
+    return {
+      ok: false,
+      code: "HUB_RISK_MISMATCH",
+      ...base,
+      reason: `客户风险承受能力${levelLabel(level)}低于产品风险等级${riskLabel(productRisk)}，不得销售`,
+    };
+  }
+
+  return {
+    ok: true,
+    code: "HUB_RISK_MATCH_OK",
+    ...base,
+    reason: `客户风险承受能力${levelLabel(level)}不低于产品风险等级${riskLabel(productRisk)}，评估有效期至${assessment.validUntil}，可以销售`,
+  };
+}
