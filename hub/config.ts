@@ -2,7 +2,7 @@ import path from "node:path";
 import { ConfigError } from "./errors/hub-error";
 
 /** Every service the hub can run; `HUB_SERVICES` picks a subset per node. */
-export const SERVICE_NAMES = ["gateway", "access", "org", "audit"] as const;
+export const SERVICE_NAMES = ["gateway", "access", "org", "audit", "catalog", "risk-lookup"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export type DatabaseConfig =

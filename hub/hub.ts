@@ -17,6 +17,8 @@ import { createGatewayService } from "./services/gateway/gateway.service";
 import { HubMetrics } from "./metrics/metrics";
 import { createMetricsService } from "./metrics/metrics.service";
 import { createOrgService } from "./services/org/org.service";
+import { createCatalogService } from "./services/catalog/catalog.service";
+import { createRiskLookupService } from "./services/risk-lookup/risk-lookup.service";
 
 export interface HubOptions {
   /** A clock tests can move (lockout, expiry); defaults to the system clock. */
@@ -33,7 +35,7 @@ export interface Hub {
   stop(): Promise<void>;
 }
 
-const SERVICES_WITH_DATABASE: readonly ServiceName[] = ["access", "org", "audit"];
+const SERVICES_WITH_DATABASE: readonly ServiceName[] = ["access", "org", "audit", "catalog", "risk-lookup"];
 
 /**
  * Database (migrated, or refusing to run with pending migrations under HUB_MIGRATE=off) and keys. Refuses a
@@ -111,6 +113,8 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     access: () => broker.createService(createAccessService(runtime!)),
     org: () => broker.createService(createOrgService(runtime!)),
     audit: () => broker.createService(createAuditService(runtime!)),
+    catalog: () => broker.createService(createCatalogService(runtime!)),
+    "risk-lookup": () => broker.createService(createRiskLookupService(runtime!)),
   };
   for (const name of SERVICE_NAMES) if (config.services.includes(name)) factories[name]();
 

@@ -2,11 +2,19 @@ import fs from "node:fs";
 import path from "node:path";
 import { passwordProblems } from "../domain/password-policy";
 import type { Role } from "../domain/permissions";
-import { OrgUnitEntity, UserEntity, type OrgKind, type OrgUnitRow, type UserRow } from "../db/entities";
+import {
+  OrgUnitEntity,
+  ProductEntity,
+  UserEntity,
+  type OrgKind,
+  type OrgUnitRow,
+  type UserRow,
+} from "../db/entities";
 import { ConfigError } from "../errors/hub-error";
 import type { HubRuntime } from "../runtime";
 import { generatePassword, hashPassword } from "../services/access/password-hash";
 import { newUserRow } from "../services/access/user-store";
+import { seedDemoCatalog } from "./catalog-seed";
 import { appendEntries } from "../services/audit/chain-store";
 
 export const DEMO_ORGS: ReadonlyArray<{ code: string; name: string; kind: OrgKind; parent: string | null }> =
@@ -124,6 +132,8 @@ export function credentialsFile(dataDir: string): string {
 export async function seedDemoData(rt: HubRuntime): Promise<DemoSeedResult> {
   const file = credentialsFile(rt.config.dataDir);
   const fromEnv = rt.config.demoPassword;
+  // The demo catalog is seeded on its own: a demo database from before the catalog existed gets it too.
+  if ((await rt.db.manager.getRepository(ProductEntity).count()) === 0) await seedDemoCatalog(rt);
   const empty = (await rt.db.manager.getRepository(OrgUnitEntity).count()) === 0;
   if (!empty) {
     return {

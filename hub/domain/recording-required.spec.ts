@@ -79,7 +79,11 @@ describe("product flag", () => {
     ["OTHER flagged true", otherFlagged(true), { required: true, source: "product" }],
     ["OTHER flagged false", otherFlagged(false), { required: false, source: "product" }],
     ["OTHER not flagged", otherFlagged(null), { required: false, source: "type-default" }],
-    ["WEALTH flagged false", { type: "WEALTH" as ProductType, recordingRequired: false }, { required: false, source: "product" }],
+    [
+      "WEALTH flagged false",
+      { type: "WEALTH" as ProductType, recordingRequired: false },
+      { required: false, source: "product" },
+    ],
     ["WEALTH not flagged", wealth, { required: true, source: "type-default" }],
   ])("%s", (_label, product, expected) => {
     expect(effectiveRecordingRequired(product, [], SH_SUB_OUTLET)).toEqual(expected);
@@ -87,39 +91,162 @@ describe("product flag", () => {
 
   it("treats an undefined flag from an untyped caller as not set", () => {
     const product = { type: "FUND" as ProductType, recordingRequired: undefined as unknown as null };
-    expect(effectiveRecordingRequired(product, [], SH_OUTLET)).toEqual({ required: true, source: "type-default" });
+    expect(effectiveRecordingRequired(product, [], SH_OUTLET)).toEqual({
+      required: true,
+      source: "type-default",
+    });
   });
 });
 
 describe("overrides across the org tree", () => {
-  const CASES: [string, RecordingOverride[], string, EffectiveRecordingRequired][] = [
-    ["no override", [], SH_SUB_OUTLET, { required: false, source: "product" }],
-    ["hq override reaches an outlet under a sub-branch", [on(HQ, true)], SH_SUB_OUTLET, { required: true, source: "override", orgPath: HQ }],
-    ["hq override reaches an outlet in another branch", [on(HQ, true)], BJ_OUTLET, { required: true, source: "override", orgPath: HQ }],
-    ["branch override applies to its outlet", [on(SH, true)], SH_OUTLET, { required: true, source: "override", orgPath: SH }],
-    ["branch override applies below its sub-branch", [on(SH, true)], SH_SUB_OUTLET, { required: true, source: "override", orgPath: SH }],
-    ["branch beats hq", [on(HQ, false), on(SH, true)], SH_OUTLET, { required: true, source: "override", orgPath: SH }],
-    ["branch beats hq, listed first", [on(SH, true), on(HQ, false)], SH_OUTLET, { required: true, source: "override", orgPath: SH }],
-    ["sub-branch beats branch", [on(SH, false), on(SH_SUB, true)], SH_SUB_OUTLET, { required: true, source: "override", orgPath: SH_SUB }],
-    ["sub-branch beats branch and hq", [on(SH_SUB, false), on(HQ, true), on(SH, true)], SH_SUB_OUTLET, { required: false, source: "override", orgPath: SH_SUB }],
-    ["sub-branch override does not reach an outlet directly under the branch", [on(SH, false), on(SH_SUB, true)], SH_OUTLET, { required: false, source: "override", orgPath: SH }],
-    ["outlet-level beats all", [on(HQ, false), on(SH, false), on(SH_SUB, false), on(SH_SUB_OUTLET, true)], SH_SUB_OUTLET, { required: true, source: "override", orgPath: SH_SUB_OUTLET }],
-    ["outlet-level does not reach its sibling", [on(SH_SUB, false), on(SH_SUB_OUTLET, true)], SH_SUB_OUTLET_2, { required: false, source: "override", orgPath: SH_SUB }],
-    ["sibling branch ignored", [on(BJ, true)], SH_OUTLET, { required: false, source: "product" }],
-    ["sibling branch ignored beside hq", [on(BJ, true), on(HQ, false)], SH_OUTLET, { required: false, source: "override", orgPath: HQ }],
-    ["another branch's outlet ignored", [on(BJ_OUTLET, true)], SH_SUB_OUTLET, { required: false, source: "product" }],
-    ["override below the outlet ignored", [on(SH_SUB_OUTLET + "/01", true)], SH_SUB_OUTLET, { required: false, source: "product" }],
-    ["string prefix is not an ancestor", [on("000000/31", true), on("000000/310000/3105", true)], SH_SUB_OUTLET, { required: false, source: "product" }],
-    ["malformed override path ignored", [on("", true), on("000000//310000", true), on("../000000", true)], SH_OUTLET, { required: false, source: "product" }],
-    ["trailing slash tolerated", [on("000000/310000/", true)], SH_OUTLET, { required: true, source: "override", orgPath: "000000/310000/" }],
-    ["an override of false beats the product's true", [on(SH, false)], SH_OUTLET, { required: false, source: "override", orgPath: SH }],
-    ["two overrides at the same unit: required wins", [on(SH, false), on(SH, true), on(SH, false)], SH_OUTLET, { required: true, source: "override", orgPath: SH }],
+  // The product's own flag is set opposite to the expected override, so an override that failed to apply shows.
+  const RECORDED = { type: "WEALTH" as ProductType, recordingRequired: true };
+  const NOT_RECORDED = { type: "OTHER" as ProductType, recordingRequired: false };
+  const CASES: [string, typeof RECORDED, RecordingOverride[], string, EffectiveRecordingRequired][] = [
+    ["no override", NOT_RECORDED, [], SH_SUB_OUTLET, { required: false, source: "product" }],
+    [
+      "hq override reaches an outlet under a sub-branch",
+      NOT_RECORDED,
+      [on(HQ, true)],
+      SH_SUB_OUTLET,
+      { required: true, source: "override", orgPath: HQ },
+    ],
+    [
+      "hq override reaches an outlet in another branch",
+      NOT_RECORDED,
+      [on(HQ, true)],
+      BJ_OUTLET,
+      { required: true, source: "override", orgPath: HQ },
+    ],
+    [
+      "branch override applies to its outlet",
+      NOT_RECORDED,
+      [on(SH, true)],
+      SH_OUTLET,
+      { required: true, source: "override", orgPath: SH },
+    ],
+    [
+      "branch override applies below its sub-branch",
+      NOT_RECORDED,
+      [on(SH, true)],
+      SH_SUB_OUTLET,
+      { required: true, source: "override", orgPath: SH },
+    ],
+    [
+      "branch beats hq",
+      NOT_RECORDED,
+      [on(HQ, false), on(SH, true)],
+      SH_OUTLET,
+      { required: true, source: "override", orgPath: SH },
+    ],
+    [
+      "branch beats hq, listed first",
+      NOT_RECORDED,
+      [on(SH, true), on(HQ, false)],
+      SH_OUTLET,
+      { required: true, source: "override", orgPath: SH },
+    ],
+    [
+      "sub-branch beats branch",
+      NOT_RECORDED,
+      [on(SH, false), on(SH_SUB, true)],
+      SH_SUB_OUTLET,
+      { required: true, source: "override", orgPath: SH_SUB },
+    ],
+    [
+      "sub-branch beats branch and hq",
+      RECORDED,
+      [on(SH_SUB, false), on(HQ, true), on(SH, true)],
+      SH_SUB_OUTLET,
+      { required: false, source: "override", orgPath: SH_SUB },
+    ],
+    [
+      "sub-branch override does not reach an outlet directly under the branch",
+      RECORDED,
+      [on(SH, false), on(SH_SUB, true)],
+      SH_OUTLET,
+      { required: false, source: "override", orgPath: SH },
+    ],
+    [
+      "outlet-level beats all",
+      NOT_RECORDED,
+      [on(HQ, false), on(SH, false), on(SH_SUB, false), on(SH_SUB_OUTLET, true)],
+      SH_SUB_OUTLET,
+      { required: true, source: "override", orgPath: SH_SUB_OUTLET },
+    ],
+    [
+      "outlet-level does not reach its sibling",
+      RECORDED,
+      [on(SH_SUB, false), on(SH_SUB_OUTLET, true)],
+      SH_SUB_OUTLET_2,
+      { required: false, source: "override", orgPath: SH_SUB },
+    ],
+    [
+      "sibling branch ignored",
+      NOT_RECORDED,
+      [on(BJ, true)],
+      SH_OUTLET,
+      { required: false, source: "product" },
+    ],
+    [
+      "sibling branch ignored beside hq",
+      RECORDED,
+      [on(BJ, true), on(HQ, false)],
+      SH_OUTLET,
+      { required: false, source: "override", orgPath: HQ },
+    ],
+    [
+      "another branch's outlet ignored",
+      NOT_RECORDED,
+      [on(BJ_OUTLET, true)],
+      SH_SUB_OUTLET,
+      { required: false, source: "product" },
+    ],
+    [
+      "override below the outlet ignored",
+      NOT_RECORDED,
+      [on(SH_SUB_OUTLET + "/01", true)],
+      SH_SUB_OUTLET,
+      { required: false, source: "product" },
+    ],
+    [
+      "string prefix is not an ancestor",
+      NOT_RECORDED,
+      [on("000000/31", true), on("000000/310000/3105", true)],
+      SH_SUB_OUTLET,
+      { required: false, source: "product" },
+    ],
+    [
+      "malformed override path ignored",
+      NOT_RECORDED,
+      [on("", true), on("000000//310000", true), on("../000000", true)],
+      SH_OUTLET,
+      { required: false, source: "product" },
+    ],
+    [
+      "trailing slash tolerated",
+      NOT_RECORDED,
+      [on("000000/310000/", true)],
+      SH_OUTLET,
+      { required: true, source: "override", orgPath: "000000/310000/" },
+    ],
+    [
+      "an override of false beats the product's true",
+      RECORDED,
+      [on(SH, false)],
+      SH_OUTLET,
+      { required: false, source: "override", orgPath: SH },
+    ],
+    [
+      "two overrides at the same unit: required wins",
+      NOT_RECORDED,
+      [on(SH, false), on(SH, true), on(SH, false)],
+      SH_OUTLET,
+      { required: true, source: "override", orgPath: SH },
+    ],
   ];
 
-  it.each(CASES)("%s", (_label, overrides, outlet, expected) => {
-    const productFlag = expected.source === "product" && expected.required === false ? false : null;
-    // Use an OTHER product flagged false where the product decides, so the override's effect is visible.
-    const product = productFlag === false ? otherFlagged(false) : { type: "WEALTH" as ProductType, recordingRequired: true };
+  it.each(CASES)("%s", (_label, product, overrides, outlet, expected) => {
     expect(effectiveRecordingRequired(product, overrides, outlet)).toEqual(expected);
   });
 

@@ -7,7 +7,15 @@
  */
 import { isWithinScope } from "./permissions";
 
-export const PRODUCT_TYPES = ["WEALTH", "FUND", "TRUST", "ASSET_MGMT", "EQUITY", "INSURANCE", "OTHER"] as const;
+export const PRODUCT_TYPES = [
+  "WEALTH",
+  "FUND",
+  "TRUST",
+  "ASSET_MGMT",
+  "EQUITY",
+  "INSURANCE",
+  "OTHER",
+] as const;
 export type ProductType = (typeof PRODUCT_TYPES)[number];
 
 /** Names used on screens, imports (产品类型) and exports. */
@@ -85,7 +93,8 @@ export function effectiveRecordingRequired(
   }
   if (nearest !== null) return { required: nearest.required, source: "override", orgPath: nearest.orgPath };
   // typeof, not !== null: an untyped caller's undefined must fall through to the type default.
-  if (typeof product.recordingRequired === "boolean") return { required: product.recordingRequired, source: "product" };
+  if (typeof product.recordingRequired === "boolean")
+    return { required: product.recordingRequired, source: "product" };
   if (!isProductType(product.type)) throw new RangeError(`unknown product type: ${String(product.type)}`);
   return { required: RECORDING_REQUIRED_BY_TYPE[product.type], source: "type-default" };
 }

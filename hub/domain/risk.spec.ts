@@ -40,7 +40,13 @@ describe("levels and risks", () => {
   it("are C1–C5 and R1–R5 in order, with their Chinese names", () => {
     expect(CUSTOMER_LEVELS).toEqual(["C1", "C2", "C3", "C4", "C5"]);
     expect(PRODUCT_RISKS).toEqual(["R1", "R2", "R3", "R4", "R5"]);
-    expect(RISK_LEVEL_NAMES).toEqual({ C1: "保守型", C2: "稳健型", C3: "平衡型", C4: "成长型", C5: "进取型" });
+    expect(RISK_LEVEL_NAMES).toEqual({
+      C1: "保守型",
+      C2: "稳健型",
+      C3: "平衡型",
+      C4: "成长型",
+      C5: "进取型",
+    });
     expect(PRODUCT_RISK_NAMES).toEqual({
       R1: "低风险",
       R2: "中低风险",
@@ -348,11 +354,12 @@ describe("matchRisk", () => {
     C4: ["ok", "ok", "ok", "ok", "no"],
     C5: ["ok", "ok", "ok", "ok", "ok"],
   };
-  const CASES: [CustomerLevel, ProductRisk, "ok" | "no"][] = (["C1", "C2", "C3", "C4", "C5"] as const).flatMap(
-    (level) =>
-      (["R1", "R2", "R3", "R4", "R5"] as const).map(
-        (risk, i) => [level, risk, MATRIX[level][i]] as [CustomerLevel, ProductRisk, "ok" | "no"],
-      ),
+  const CASES: [CustomerLevel, ProductRisk, "ok" | "no"][] = (
+    ["C1", "C2", "C3", "C4", "C5"] as const
+  ).flatMap((level) =>
+    (["R1", "R2", "R3", "R4", "R5"] as const).map(
+      (risk, i) => [level, risk, MATRIX[level][i]] as [CustomerLevel, ProductRisk, "ok" | "no"],
+    ),
   );
 
   it("covers all 25 level × risk pairs", () => {
@@ -456,6 +463,8 @@ describe("matchRisk", () => {
     expect(() => matchRisk(null, "R1", "")).toThrow(RangeError);
     expect(() => matchRisk(assessment(), "R6" as ProductRisk, "2026-06-01")).toThrow(RangeError);
     expect(() => matchRisk(null, "r1" as ProductRisk, "2026-06-01")).toThrow(RangeError);
-    expect(() => matchRisk(assessment({ level: "C9" as CustomerLevel }), "R1", "2026-06-01")).toThrow(RangeError);
+    expect(() => matchRisk(assessment({ level: "C9" as CustomerLevel }), "R1", "2026-06-01")).toThrow(
+      RangeError,
+    );
   });
 });

@@ -52,7 +52,10 @@ export function describeHubSuite(topology: Topology): void {
         expect((await h.api("GET", "/health/live")).status).toBe(200);
         const ready = await h.api("GET", "/health/ready");
         expect(ready.status).toBe(200);
-        expect(ready.body).toEqual({ status: "ready", checks: { access: "ok", org: "ok", audit: "ok" } });
+        expect(ready.body).toEqual({
+          status: "ready",
+          checks: { access: "ok", org: "ok", audit: "ok", catalog: "ok", "risk-lookup": "ok" },
+        });
       });
 
       it("publishes an OpenAPI 3 document built from the schemas that validate requests", async () => {
@@ -440,6 +443,194 @@ export function describeHubSuite(topology: Topology): void {
           }),
           409,
           "HUB_ORG_CLOSED",
+        );
+      });
+    });
+
+    describe("catalog and risk lookup", () => {
+      it("finds a product with whether its sale must be recorded at the caller's outlet", async () => {
+        const res = await h.api("GET", "/api/v1/products/FD000001", { token: await token("sh.pd.sales1") });
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({
+          code: "FD000001",
+          type: "FUND",
+          typeName: "基金",
+          risk: "R4",
+          openEnded: true,
+          recordingRequired: { required: true, source: "type-default", orgCode: "310100" },
+        });
+        const other = await h.api("GET", "/api/v1/products/OT2026001", {
+          token: await token("sh.pd.sales1"),
+        });
+        expect(other.body.recordingRequired).toMatchObject({ required: false, source: "type-default" });
+        expectError(
+          await h.api("GET", "/api/v1/products/NOPE", { token: await token("sh.pd.sales1") }),
+          404,
+          "HUB_PRODUCT_NOT_FOUND",
+        );
+        const search = await h.api("GET", "/api/v1/products?type=INSURANCE", {
+          token: await token("sh.pd.sales1"),
+        });
+        expect(search.body.items.map((p: any) => p.code)).toEqual(["IN2026001", "IN2026002"]);
+        expect(
+          (
+            await h.api("GET", "/api/v1/products?q=%E5%9F%BA%E9%87%91", {
+              token: await token("sh.pd.sales1"),
+            })
+          ).body.total,
+        ).toBe(3);
+      });
+
+      it("identifies a customer by card, identity number, number or name, masked, with the assessment in force", async () => {
+        const sales = await token("sh.pd.sales1");
+        const byCard = await h.api("GET", "/api/v1/customers/lookup?card=6222020000000001", { token: sales });
+        expect(byCard.status).toBe(200);
+        const [customer] = byCard.body.items;
+        expect(customer).toMatchObject({
+          customerNo: "C000000001",
+          name: "张伟",
+          idType: "ID_CARD",
+          cards: [{ last4: "0001" }],
+        });
+        expect(customer.idNumber).toMatch(/^\d{4}\*{10}[\dX]{4}$/);
+        expect(customer.phone).toMatch(/^1\d{2}\*{4}\d{4}$/);
+        expect(customer.assessment).toMatchObject({
+          level: "C3",
+          levelName: expect.any(String),
+          valid: true,
+          source: "import",
+        });
+
+        const unmasked = await h.api("GET", "/api/v1/customers/C000000001?unmasked=true", {
+          token: await token("hq.admin"),
+        });
+        expect(unmasked.body.idNumber).toMatch(/^\d{17}[\dX]$/);
+        expect(unmasked.body.idNumber.slice(0, 4) + "**********" + unmasked.body.idNumber.slice(-4)).toBe(
+          customer.idNumber,
+        );
+        const byId = await h.api("GET", `/api/v1/customers/lookup?idNo=${unmasked.body.idNumber}`, {
+          token: sales,
+        });
+        expect(byId.body.items.map((c: any) => c.customerNo)).toEqual(["C000000001"]);
+        const byName = await h.api("GET", `/api/v1/customers/lookup?name=${encodeURIComponent("陈静")}`, {
+          token: sales,
+        });
+        expect(byName.body.items.map((c: any) => c.customerNo)).toContain("C000000005");
+        expect(byName.body.items.find((c: any) => c.customerNo === "C000000005").assessment).toBeNull();
+
+        expectError(
+          await h.api("GET", "/api/v1/customers/C000000001?unmasked=true", { token: sales }),
+          403,
+          "HUB_FORBIDDEN",
+        );
+        expectError(
+          await h.api("GET", "/api/v1/customers/lookup?card=6222029999999999", { token: sales }),
+          404,
+          "HUB_CUSTOMER_NOT_FOUND",
+        );
+        expectError(
+          await h.api("GET", "/api/v1/customers/lookup?card=6222020000000001&name=x", { token: sales }),
+          422,
+          "HUB_VALIDATION_FAILED",
+        );
+        expectError(
+          await h.api("GET", "/api/v1/customers/lookup", { token: sales }),
+          422,
+          "HUB_VALIDATION_FAILED",
+        );
+      });
+
+      it("audits every customer read without writing card or identity numbers into the trail", async () => {
+        await h.api("GET", "/api/v1/customers/lookup?card=6222020000000002", {
+          token: await token("sh.pd.sales1"),
+        });
+        await h.api("GET", "/api/v1/customers/C000000002?unmasked=true", { token: await token("hq.admin") });
+        const trail = await h.api("GET", "/api/v1/audit?action=customer.read&pageSize=2", {
+          token: await token("hq.auditor"),
+        });
+        const [unmaskedRead, lookup] = trail.body.items;
+        expect(unmaskedRead).toMatchObject({
+          actor: "hq.admin",
+          target: "customer:C000000002",
+          details: { unmasked: true },
+        });
+        expect(lookup).toMatchObject({
+          actor: "sh.pd.sales1",
+          details: { query: { by: "card", value: "****0002" }, customers: ["C000000002"] },
+        });
+        expect(JSON.stringify(trail.body)).not.toContain("6222020000000002");
+      });
+
+      it("matches product risk against the customer's level and the assessment's validity", async () => {
+        const sales = await token("sh.pd.sales1");
+        const match = async (customerNo: string, productCode: string) =>
+          (
+            await h.api("GET", `/api/v1/risk/match?customerNo=${customerNo}&productCode=${productCode}`, {
+              token: sales,
+            })
+          ).body;
+        expect(await match("C000000001", "AM2026001")).toMatchObject({
+          ok: true,
+          code: "HUB_RISK_MATCH_OK",
+          customerLevel: "C3",
+          productRisk: "R3",
+        });
+        expect(await match("C000000001", "FD000001")).toMatchObject({
+          ok: false,
+          code: "HUB_RISK_MISMATCH",
+          customerLevel: "C3",
+          productRisk: "R4",
+        });
+        expect(await match("C000000002", "FD000003")).toMatchObject({
+          ok: true,
+          customerLevel: "C5",
+          productRisk: "R5",
+        });
+        expect(await match("C000000003", "WM2026003")).toMatchObject({
+          ok: true,
+          customerLevel: "C1",
+          productRisk: "R1",
+        });
+        expect(await match("C000000004", "WM2026003")).toMatchObject({
+          ok: false,
+          code: "HUB_RISK_ASSESSMENT_EXPIRED",
+          customerLevel: "C4",
+        });
+        expect(await match("C000000005", "WM2026003")).toMatchObject({
+          ok: false,
+          code: "HUB_RISK_ASSESSMENT_MISSING",
+          customerLevel: null,
+        });
+        const reason = (await match("C000000001", "FD000001")).reason;
+        expect(reason).toMatch(/C3.*R4/);
+
+        const validUntil = (await match("C000000001", "AM2026001")).validUntil;
+        const onDay = async (day: string) =>
+          (
+            await h.api(
+              "GET",
+              `/api/v1/risk/match?customerNo=C000000001&productCode=AM2026001&onDay=${day}`,
+              { token: sales },
+            )
+          ).body.code;
+        const next = new Date(Date.parse(`${validUntil}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+        expect(await onDay(validUntil)).toBe("HUB_RISK_MATCH_OK");
+        expect(await onDay(next)).toBe("HUB_RISK_ASSESSMENT_EXPIRED");
+        expectError(
+          await h.api(
+            "GET",
+            "/api/v1/risk/match?customerNo=C000000001&productCode=AM2026001&onDay=2026-02-30",
+            { token: sales },
+          ),
+          422,
+          "HUB_VALIDATION_FAILED",
+        );
+        expectError(
+          await h.api("GET", "/api/v1/risk/match?customerNo=C999999999&productCode=AM2026001", {
+            token: sales,
+          }),
+          404,
+          "HUB_CUSTOMER_NOT_FOUND",
         );
       });
     });

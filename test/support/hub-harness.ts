@@ -107,7 +107,7 @@ export async function startHarness(topology: Topology): Promise<Harness> {
       env.TRANSPORTER = process.env.HUB_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
       // Back end first: it migrates and seeds. The front node runs only the gateway and has no database.
       back = await startHub(
-        loadConfig({ ...env, HUB_SERVICES: "access,org,audit", HUB_NODE_ID: `back-${run}` }),
+        loadConfig({ ...env, HUB_SERVICES: "access,org,audit,catalog,risk-lookup", HUB_NODE_ID: `back-${run}` }),
         {
           clock: clock.now,
         },
@@ -117,7 +117,7 @@ export async function startHarness(topology: Topology): Promise<Harness> {
         clock: clock.now,
       });
       hubs.push(front);
-      await front.broker.waitForServices(["access", "org", "audit"], 15_000);
+      await front.broker.waitForServices(["access", "org", "audit", "catalog", "risk-lookup"], 15_000);
     } else {
       front = back = await startHub(loadConfig(env), { clock: clock.now });
       hubs.push(front);

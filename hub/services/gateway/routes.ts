@@ -8,7 +8,7 @@ export interface RestRoute {
   path: string;
   action: string;
   summary: string;
-  tag: "auth" | "orgs" | "users" | "audit";
+  tag: "auth" | "orgs" | "users" | "audit" | "products" | "customers" | "risk";
   /** false only for login. */
   auth: boolean;
   /** Still reachable when the user must change their password first. */
@@ -190,6 +190,53 @@ export const REST_ROUTES: readonly RestRoute[] = [
     bodyOptional: true,
   },
 
+  {
+    method: "GET",
+    path: "/products",
+    action: "catalog.searchProducts",
+    summary: "产品查询 Search products by code or name, type, risk",
+    tag: "products",
+    auth: true,
+    query: "rest/product-search-query",
+  },
+  {
+    method: "GET",
+    path: "/products/{code}",
+    action: "catalog.getProduct",
+    summary: "产品 One product, with whether its sale must be recorded at an outlet",
+    tag: "products",
+    auth: true,
+    params: "rest/product-path",
+    query: "rest/product-get-query",
+  },
+  {
+    method: "GET",
+    path: "/customers/lookup",
+    action: "risk-lookup.lookup",
+    summary: "识别客户 Find a customer by card, identity number, customer number or name (audited)",
+    tag: "customers",
+    auth: true,
+    query: "rest/customer-lookup-query",
+  },
+  {
+    method: "GET",
+    path: "/customers/{customerNo}",
+    action: "risk-lookup.get",
+    summary: "客户 One customer, masked unless asked and allowed (audited)",
+    tag: "customers",
+    auth: true,
+    params: "rest/customer-path",
+    query: "rest/customer-get-query",
+  },
+  {
+    method: "GET",
+    path: "/risk/match",
+    action: "risk-lookup.match",
+    summary: "风险匹配 May this customer buy this product on this day (audited)",
+    tag: "risk",
+    auth: true,
+    query: "rest/risk-match-query",
+  },
   {
     method: "GET",
     path: "/audit",
