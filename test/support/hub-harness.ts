@@ -107,7 +107,11 @@ export async function startHarness(topology: Topology): Promise<Harness> {
       env.TRANSPORTER = process.env.HUB_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
       // Back end first: it migrates and seeds. The front node runs only the gateway and has no database.
       back = await startHub(
-        loadConfig({ ...env, HUB_SERVICES: "access,org,audit,catalog,risk-lookup", HUB_NODE_ID: `back-${run}` }),
+        loadConfig({
+          ...env,
+          HUB_SERVICES: "access,org,audit,catalog,risk-lookup",
+          HUB_NODE_ID: `back-${run}`,
+        }),
         {
           clock: clock.now,
         },

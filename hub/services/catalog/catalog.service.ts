@@ -56,7 +56,8 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
           const orgCode = ctx.params.orgCode ?? actor.orgCode;
           await authorize(ctx, "product.read", orgCode);
           const product = await products().findOneBy({ code: ctx.params.code });
-          if (!product) throw new HubError("HUB_PRODUCT_NOT_FOUND", `no product ${ctx.params.code}`, { field: "code" });
+          if (!product)
+            throw new HubError("HUB_PRODUCT_NOT_FOUND", `no product ${ctx.params.code}`, { field: "code" });
           const org = await ctx.call<OrgRef, { code: string }>("org.resolve", { code: orgCode });
           const effective = effectiveRecordingRequired(
             { type: product.type as ProductType, recordingRequired: product.recordingRequired },
@@ -68,14 +69,21 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
       },
 
       searchProducts: {
-        async handler(ctx: HubContext<{ q?: string; type?: string; risk?: string; page: number; pageSize: number }>) {
+        async handler(
+          ctx: HubContext<{ q?: string; type?: string; risk?: string; page: number; pageSize: number }>,
+        ) {
           const actor = actorOf(ctx);
           await authorize(ctx, "product.read", actor.orgCode);
           const p = ctx.params;
           const filter = { ...(p.type ? { type: p.type } : {}), ...(p.risk ? { risk: p.risk } : {}) };
           const q = p.q?.replace(/[\\%_]/g, "");
           const [rows, total] = await products().findAndCount({
-            where: q ? [{ ...filter, code: Like(`%${q}%`) }, { ...filter, name: Like(`%${q}%`) }] : filter,
+            where: q
+              ? [
+                  { ...filter, code: Like(`%${q}%`) },
+                  { ...filter, name: Like(`%${q}%`) },
+                ]
+              : filter,
             order: { code: "ASC" },
             skip: (p.page - 1) * p.pageSize,
             take: p.pageSize,

@@ -1,5 +1,10 @@
 import type { Assessment, AssessmentSource, CustomerLevel } from "../../domain/risk";
-import { CustomerCardEntity, CustomerEntity, RiskAssessmentEntity, type CustomerRow } from "../../db/entities";
+import {
+  CustomerCardEntity,
+  CustomerEntity,
+  RiskAssessmentEntity,
+  type CustomerRow,
+} from "../../db/entities";
 import type { HubRuntime } from "../../runtime";
 import type { CustomerQuery, CustomerRecord, RiskSource } from "./sources";
 
@@ -10,7 +15,9 @@ export function localCatalogSource(rt: HubRuntime): RiskSource {
   const customers = () => rt.db.manager.getRepository(CustomerEntity);
 
   async function toRecord(row: CustomerRow): Promise<CustomerRecord> {
-    const cards = await rt.db.manager.getRepository(CustomerCardEntity).find({ where: { customerNo: row.customerNo } });
+    const cards = await rt.db.manager
+      .getRepository(CustomerCardEntity)
+      .find({ where: { customerNo: row.customerNo } });
     return {
       customerNo: row.customerNo,
       name: row.name,
@@ -36,7 +43,11 @@ export function localCatalogSource(rt: HubRuntime): RiskSource {
           .findOneBy({ cardIndex: rt.fields.blindIndex("card", query.card) });
         rows = card ? await customers().find({ where: { customerNo: card.customerNo } }) : [];
       } else if (query.name) {
-        rows = await customers().find({ where: { name: query.name }, order: { customerNo: "ASC" }, take: NAME_MATCHES });
+        rows = await customers().find({
+          where: { name: query.name },
+          order: { customerNo: "ASC" },
+          take: NAME_MATCHES,
+        });
       }
       return Promise.all(rows.map(toRecord));
     },

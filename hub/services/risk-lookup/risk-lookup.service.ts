@@ -45,7 +45,10 @@ function auditQuery(q: CustomerQuery): Record<string, string> {
  * with the assessment in force, and the product-risk match. Sources are asked in order; the first that knows the
  * customer answers.
  */
-export function createRiskLookupService(rt: HubRuntime, sources: RiskSource[] = [localCatalogSource(rt)]): ServiceSchema {
+export function createRiskLookupService(
+  rt: HubRuntime,
+  sources: RiskSource[] = [localCatalogSource(rt)],
+): ServiceSchema {
   async function findCustomers(query: CustomerQuery): Promise<CustomerRecord[]> {
     for (const source of sources) {
       const found = await source.findCustomers(query);
@@ -85,7 +88,9 @@ export function createRiskLookupService(rt: HubRuntime, sources: RiskSource[] = 
           const actor = actorOf(ctx);
           await authorize(ctx, "customer.read", actor.orgCode);
           const query = ctx.params;
-          const given = (["card", "idNo", "customerNo", "name"] as const).filter((k) => query[k] !== undefined);
+          const given = (["card", "idNo", "customerNo", "name"] as const).filter(
+            (k) => query[k] !== undefined,
+          );
           if (given.length !== 1) {
             throw new HubError("HUB_VALIDATION_FAILED", "give exactly one of card, idNo, customerNo, name", [
               { field: "query", code: "oneOf", message: "exactly one of card, idNo, customerNo, name" },
@@ -105,7 +110,11 @@ export function createRiskLookupService(rt: HubRuntime, sources: RiskSource[] = 
         async handler(ctx: HubContext<{ customerNo: string; unmasked?: boolean }> & Locals) {
           const actor = actorOf(ctx);
           // Identity data in clear is its own permission, and every such read is marked in the audit trail.
-          await authorize(ctx, ctx.params.unmasked ? "customer.readUnmasked" : "customer.read", actor.orgCode);
+          await authorize(
+            ctx,
+            ctx.params.unmasked ? "customer.readUnmasked" : "customer.read",
+            actor.orgCode,
+          );
           ctx.locals.auditDetails = { unmasked: Boolean(ctx.params.unmasked) };
           const [customer] = await findCustomers({ customerNo: ctx.params.customerNo });
           if (!customer) throw new HubError("HUB_CUSTOMER_NOT_FOUND", `no customer ${ctx.params.customerNo}`);
@@ -119,12 +128,24 @@ export function createRiskLookupService(rt: HubRuntime, sources: RiskSource[] = 
           const actor = actorOf(ctx);
           await authorize(ctx, "customer.read", actor.orgCode);
           await authorize(ctx, "product.read", actor.orgCode);
-          const product = await rt.db.manager.getRepository(ProductEntity).findOneBy({ code: ctx.params.productCode });
-          if (!product) throw new HubError("HUB_PRODUCT_NOT_FOUND", `no product ${ctx.params.productCode}`, { field: "productCode" });
+          const product = await rt.db.manager
+            .getRepository(ProductEntity)
+            .findOneBy({ code: ctx.params.productCode });
+          if (!product)
+            throw new HubError("HUB_PRODUCT_NOT_FOUND", `no product ${ctx.params.productCode}`, {
+              field: "productCode",
+            });
           const [customer] = await findCustomers({ customerNo: ctx.params.customerNo });
-          if (!customer) throw new HubError("HUB_CUSTOMER_NOT_FOUND", `no customer ${ctx.params.customerNo}`, { field: "customerNo" });
+          if (!customer)
+            throw new HubError("HUB_CUSTOMER_NOT_FOUND", `no customer ${ctx.params.customerNo}`, {
+              field: "customerNo",
+            });
           const onDay = ctx.params.onDay ?? businessDay(rt.clock());
-          const result = matchRisk(await assessmentInForce(customer.customerNo), product.risk as ProductRisk, onDay);
+          const result = matchRisk(
+            await assessmentInForce(customer.customerNo),
+            product.risk as ProductRisk,
+            onDay,
+          );
           ctx.locals.auditDetails = { productCode: product.code, onDay, code: result.code };
           return { ...result, customerNo: customer.customerNo, productCode: product.code, onDay };
         },
