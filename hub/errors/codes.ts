@@ -74,6 +74,11 @@ export const ERROR_CODES = {
     zh: "客户尚未进行风险评估",
     en: "The customer has no risk assessment",
   },
+  HUB_STAFF_NOT_QUALIFIED: {
+    status: 403,
+    zh: "销售人员无有效销售资格，不得销售",
+    en: "The staff member has no valid sales qualification",
+  },
   HUB_SERVICE_UNAVAILABLE: {
     status: 503,
     zh: "服务暂不可用，请稍后重试",

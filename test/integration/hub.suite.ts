@@ -561,6 +561,113 @@ export function describeHubSuite(topology: Topology): void {
         expect(JSON.stringify(trail.body)).not.toContain("6222020000000002");
       });
 
+      it("resolves recording-required overrides from outlet up to head office, within each admin's scope", async () => {
+        const required = async (orgCode: string) =>
+          (
+            await h.api("GET", `/api/v1/products/OT2026001?orgCode=${orgCode}`, {
+              token: await token("hq.admin"),
+            })
+          ).body.recordingRequired;
+        const override = (who: string, orgCode: string, value: boolean) =>
+          h.api("POST", "/api/v1/products/OT2026001/recording-overrides", {
+            token: who,
+            body: { orgCode, required: value },
+          });
+        const hq = await token("hq.admin");
+        const sh = await token("sh.admin");
+        expect(await required("310100")).toMatchObject({ required: false, source: "type-default" });
+        expect((await override(hq, "000000", true)).status).toBe(200);
+        expect(await required("310100")).toMatchObject({
+          required: true,
+          source: "override",
+          orgPath: "000000",
+        });
+        expect((await override(sh, "310000", false)).status).toBe(200);
+        expect(await required("310100")).toMatchObject({
+          required: false,
+          source: "override",
+          orgPath: "000000/310000",
+        });
+        expect(await required("110100")).toMatchObject({ required: true, orgPath: "000000" });
+        expectError(await override(sh, "110000", false), 403, "HUB_FORBIDDEN");
+        expectError(await override(await token("sh.pd.manager"), "310100", true), 403, "HUB_FORBIDDEN");
+        const cleared = await h.api("POST", "/api/v1/products/OT2026001/recording-overrides/310000/clear", {
+          token: sh,
+        });
+        expect(cleared.body).toMatchObject({ cleared: true });
+        expect(await required("310100")).toMatchObject({ required: true, orgPath: "000000" });
+        await h.api("POST", "/api/v1/products/OT2026001/recording-overrides/000000/clear", { token: hq });
+        const trail = await h.api("GET", "/api/v1/audit?action=recordingRequired.set&pageSize=10", {
+          token: await token("hq.auditor"),
+        });
+        expect(trail.body.items.filter((e: any) => e.result === "ok")).toHaveLength(4);
+      });
+
+      it("lets only head office edit products, with before and after in the audit trail", async () => {
+        const edit = (who: string, body: unknown) =>
+          h.api("PATCH", "/api/v1/products/WM2026002", { token: who, body });
+        expectError(await edit(await token("sh.admin"), { name: "x" }), 403, "HUB_FORBIDDEN");
+        const ok = await edit(await token("hq.admin"), {
+          name: "安盈理财一年期（二期）",
+          maturityDate: "2027-03-31",
+        });
+        expect(ok.status).toBe(200);
+        expect(ok.body).toMatchObject({ name: "安盈理财一年期（二期）", maturityDate: "2027-03-31" });
+        const bad = await edit(await token("hq.admin"), { maturityDate: "2020-01-01" });
+        expectError(bad, 422, "HUB_VALIDATION_FAILED");
+        expect(bad.body.error.details[0]).toMatchObject({ field: "body.maturityDate" });
+        expectError(await edit(await token("hq.admin"), { type: "FUND" }), 422, "HUB_VALIDATION_FAILED");
+        const trail = await h.api("GET", "/api/v1/audit?action=product.edit&result=ok", {
+          token: await token("hq.auditor"),
+        });
+        expect(trail.body.items[0].details).toMatchObject({
+          before: { name: "安盈理财一年期", maturityDate: "2027-02-28" },
+          after: { name: "安盈理财一年期（二期）", maturityDate: "2027-03-31" },
+        });
+      });
+
+      it("keeps retention parameters per product type, head office only, never below the insurance regulator's minimum", async () => {
+        const list = await h.api("GET", "/api/v1/retention-policies", { token: await token("sh.pd.sales1") });
+        expect(list.body.items.find((p: any) => p.productType === "INSURANCE")).toMatchObject({
+          insuranceYearsShortTerm: 5,
+          insuranceYearsLongTerm: 10,
+          isDefault: true,
+        });
+        const hq = await token("hq.admin");
+        expectError(
+          await h.api("PATCH", "/api/v1/retention-policies/INSURANCE", {
+            token: hq,
+            body: { insuranceYearsLongTerm: 8 },
+          }),
+          422,
+          "HUB_VALIDATION_FAILED",
+        );
+        expectError(
+          await h.api("PATCH", "/api/v1/retention-policies/FUND", {
+            token: await token("sh.admin"),
+            body: { openEndedYearsAfterPurchase: 6 },
+          }),
+          403,
+          "HUB_FORBIDDEN",
+        );
+        const ok = await h.api("PATCH", "/api/v1/retention-policies/FUND", {
+          token: hq,
+          body: { openEndedYearsAfterPurchase: 6 },
+        });
+        expect(ok.body).toMatchObject({
+          productType: "FUND",
+          openEndedYearsAfterPurchase: 6,
+          openEndedYearsAfterRedemption: 2,
+        });
+        const trail = await h.api("GET", "/api/v1/audit?action=retention.configure&result=ok", {
+          token: await token("hq.auditor"),
+        });
+        expect(trail.body.items[0].details).toMatchObject({
+          before: { openEndedYearsAfterPurchase: 5 },
+          after: { openEndedYearsAfterPurchase: 6 },
+        });
+      });
+
       it("matches product risk against the customer's level and the assessment's validity", async () => {
         const sales = await token("sh.pd.sales1");
         const match = async (customerNo: string, productCode: string) =>

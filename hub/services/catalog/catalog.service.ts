@@ -2,16 +2,37 @@ import type { ServiceSchema } from "moleculer";
 import { Like } from "typeorm";
 import {
   effectiveRecordingRequired,
+  PRODUCT_TYPES,
   PRODUCT_TYPE_NAMES,
   type ProductType,
   type RecordingOverride,
 } from "../../domain/recording-required";
 import { PRODUCT_RISK_NAMES, type ProductRisk } from "../../domain/risk";
-import { ProductEntity, RecordingOverrideEntity, type ProductRow } from "../../db/entities";
-import { HubError } from "../../errors/hub-error";
+import { ProductEntity, RecordingOverrideEntity, RetentionPolicyEntity, type ProductRow } from "../../db/entities";
+import { defaultPolicyFor, retentionPolicyProblems, type RetentionPolicy } from "../../domain/retention-policy";
+import { HubError, ValidationError, type FieldProblem } from "../../errors/hub-error";
 import type { HubRuntime } from "../../runtime";
 import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
+import type { AuditLocals } from "../audit/audit-spec";
 import { healthAction } from "../health.mixin";
+
+type Locals = { locals: AuditLocals };
+
+export type ProductChanges = Partial<
+  Pick<ProductRow, "name" | "risk" | "issuer" | "inceptionDate" | "maturityDate" | "termMonths" | "recordingRequired" | "features" | "risks" | "customerRights">
+>;
+
+/** What must hold of a product whoever edits or imports it. */
+export function productProblems(p: ProductRow): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (p.inceptionDate && p.maturityDate && p.maturityDate < p.inceptionDate) {
+    problems.push({ field: "body.maturityDate", code: "beforeInception", message: "must not precede the inception date" });
+  }
+  if (p.type === "INSURANCE" && !p.termMonths) {
+    problems.push({ field: "body.termMonths", code: "required", message: "an insurance product needs its term in months" });
+  }
+  return problems;
+}
 
 export function productView(p: ProductRow) {
   return {
@@ -89,6 +110,106 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
             take: p.pageSize,
           });
           return { items: rows.map(productView), total, page: p.page, pageSize: p.pageSize };
+        },
+      },
+
+      /** 总行 edits a product; before and after go to the audit trail. */
+      updateProduct: {
+        audit: { action: "product.edit", target: (p) => `product:${p.code}` },
+        async handler(ctx: HubContext<ProductChanges & { code: string }> & Locals) {
+          const root = await ctx.call<OrgRef>("org.root");
+          await authorize(ctx, "product.edit", root.code);
+          const { code, ...changes } = ctx.params;
+          const { before, after } = await rt.db.transaction(async (m) => {
+            const repo = m.getRepository(ProductEntity);
+            const row = await repo.findOneBy({ code });
+            if (!row) throw new HubError("HUB_PRODUCT_NOT_FOUND", `no product ${code}`, { field: "code" });
+            const next: ProductRow = { ...row, ...changes, updatedAt: rt.clock().toISOString() };
+            const problems = productProblems(next);
+            if (problems.length) throw new ValidationError(problems);
+            await repo.update({ code }, { ...changes, updatedAt: next.updatedAt });
+            return { before: row, after: next };
+          });
+          ctx.locals.auditDetails = { before: productView(before), after: productView(after) };
+          return productView(after);
+        },
+      },
+
+      /** A branch (or head office) decides for its subtree whether selling this product must be recorded. */
+      setRecordingOverride: {
+        audit: { action: "recordingRequired.set", target: (p) => `product:${p.code}@${p.orgCode}` },
+        async handler(ctx: HubContext<{ code: string; orgCode: string; required: boolean }> & Locals) {
+          const actor = await authorize(ctx, "recordingRequired.set", ctx.params.orgCode);
+          const { code, orgCode, required } = ctx.params;
+          await rt.db.transaction(async (m) => {
+            if (!(await m.getRepository(ProductEntity).existsBy({ code }))) {
+              throw new HubError("HUB_PRODUCT_NOT_FOUND", `no product ${code}`, { field: "code" });
+            }
+            const repo = m.getRepository(RecordingOverrideEntity);
+            const before = await repo.findOneBy({ productCode: code, orgCode });
+            await repo.save({ productCode: code, orgCode, required, setBy: actor.username, setAt: rt.clock().toISOString() });
+            ctx.locals.auditDetails = { before: before ? { required: before.required } : null, after: { required } };
+          });
+          return { productCode: code, orgCode, required };
+        },
+      },
+
+      clearRecordingOverride: {
+        audit: { action: "recordingRequired.set", target: (p) => `product:${p.code}@${p.orgCode}` },
+        async handler(ctx: HubContext<{ code: string; orgCode: string }> & Locals) {
+          await authorize(ctx, "recordingRequired.set", ctx.params.orgCode);
+          const { code, orgCode } = ctx.params;
+          const removed = await rt.db.transaction(async (m) => {
+            const repo = m.getRepository(RecordingOverrideEntity);
+            const before = await repo.findOneBy({ productCode: code, orgCode });
+            if (before) await repo.delete({ productCode: code, orgCode });
+            return before;
+          });
+          ctx.locals.auditDetails = { before: removed ? { required: removed.required } : null, after: null };
+          return { productCode: code, orgCode, cleared: Boolean(removed) };
+        },
+      },
+
+      listRetentionPolicies: {
+        async handler(ctx: HubContext) {
+          const actor = actorOf(ctx);
+          await authorize(ctx, "product.read", actor.orgCode);
+          const stored = await rt.db.manager.getRepository(RetentionPolicyEntity).find();
+          return {
+            items: PRODUCT_TYPES.map((type) => {
+              const row = stored.find((r) => r.productType === type);
+              return {
+                productType: type,
+                typeName: PRODUCT_TYPE_NAMES[type],
+                ...(row ? (JSON.parse(row.parameters) as RetentionPolicy) : defaultPolicyFor(type)),
+                isDefault: !row,
+                updatedBy: row?.updatedBy ?? null,
+                updatedAt: row?.updatedAt ?? null,
+              };
+            }),
+          };
+        },
+      },
+
+      /** 总行 sets the retention parameters of a product type; the insurance regulator's minimums hold. */
+      updateRetentionPolicy: {
+        audit: { action: "retention.configure", target: (p) => `retention:${p.productType}` },
+        async handler(ctx: HubContext<Partial<RetentionPolicy> & { productType: ProductType }> & Locals) {
+          const root = await ctx.call<OrgRef>("org.root");
+          const actor = await authorize(ctx, "retention.configure", root.code);
+          const { productType, ...changes } = ctx.params;
+          const result = await rt.db.transaction(async (m) => {
+            const repo = m.getRepository(RetentionPolicyEntity);
+            const row = await repo.findOneBy({ productType });
+            const before: RetentionPolicy = row ? JSON.parse(row.parameters) : defaultPolicyFor(productType);
+            const after: RetentionPolicy = { ...before, ...changes };
+            const problems = retentionPolicyProblems(after);
+            if (problems.length) throw new ValidationError(problems.map((p) => ({ ...p, field: `body.${p.field}` })));
+            await repo.save({ productType, parameters: JSON.stringify(after), updatedBy: actor.username, updatedAt: rt.clock().toISOString() });
+            return { before, after };
+          });
+          ctx.locals.auditDetails = { ...result };
+          return { productType, ...result.after };
         },
       },
     },
