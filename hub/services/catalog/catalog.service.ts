@@ -8,8 +8,17 @@ import {
   type RecordingOverride,
 } from "../../domain/recording-required";
 import { PRODUCT_RISK_NAMES, type ProductRisk } from "../../domain/risk";
-import { ProductEntity, RecordingOverrideEntity, RetentionPolicyEntity, type ProductRow } from "../../db/entities";
-import { defaultPolicyFor, retentionPolicyProblems, type RetentionPolicy } from "../../domain/retention-policy";
+import {
+  ProductEntity,
+  RecordingOverrideEntity,
+  RetentionPolicyEntity,
+  type ProductRow,
+} from "../../db/entities";
+import {
+  defaultPolicyFor,
+  retentionPolicyProblems,
+  type RetentionPolicy,
+} from "../../domain/retention-policy";
 import { HubError, ValidationError, type FieldProblem } from "../../errors/hub-error";
 import type { HubRuntime } from "../../runtime";
 import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
@@ -19,17 +28,37 @@ import { healthAction } from "../health.mixin";
 type Locals = { locals: AuditLocals };
 
 export type ProductChanges = Partial<
-  Pick<ProductRow, "name" | "risk" | "issuer" | "inceptionDate" | "maturityDate" | "termMonths" | "recordingRequired" | "features" | "risks" | "customerRights">
+  Pick<
+    ProductRow,
+    | "name"
+    | "risk"
+    | "issuer"
+    | "inceptionDate"
+    | "maturityDate"
+    | "termMonths"
+    | "recordingRequired"
+    | "features"
+    | "risks"
+    | "customerRights"
+  >
 >;
 
 /** What must hold of a product whoever edits or imports it. */
 export function productProblems(p: ProductRow): FieldProblem[] {
   const problems: FieldProblem[] = [];
   if (p.inceptionDate && p.maturityDate && p.maturityDate < p.inceptionDate) {
-    problems.push({ field: "body.maturityDate", code: "beforeInception", message: "must not precede the inception date" });
+    problems.push({
+      field: "body.maturityDate",
+      code: "beforeInception",
+      message: "must not precede the inception date",
+    });
   }
   if (p.type === "INSURANCE" && !p.termMonths) {
-    problems.push({ field: "body.termMonths", code: "required", message: "an insurance product needs its term in months" });
+    problems.push({
+      field: "body.termMonths",
+      code: "required",
+      message: "an insurance product needs its term in months",
+    });
   }
   return problems;
 }
@@ -147,8 +176,17 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
             }
             const repo = m.getRepository(RecordingOverrideEntity);
             const before = await repo.findOneBy({ productCode: code, orgCode });
-            await repo.save({ productCode: code, orgCode, required, setBy: actor.username, setAt: rt.clock().toISOString() });
-            ctx.locals.auditDetails = { before: before ? { required: before.required } : null, after: { required } };
+            await repo.save({
+              productCode: code,
+              orgCode,
+              required,
+              setBy: actor.username,
+              setAt: rt.clock().toISOString(),
+            });
+            ctx.locals.auditDetails = {
+              before: before ? { required: before.required } : null,
+              after: { required },
+            };
           });
           return { productCode: code, orgCode, required };
         },
@@ -204,8 +242,14 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
             const before: RetentionPolicy = row ? JSON.parse(row.parameters) : defaultPolicyFor(productType);
             const after: RetentionPolicy = { ...before, ...changes };
             const problems = retentionPolicyProblems(after);
-            if (problems.length) throw new ValidationError(problems.map((p) => ({ ...p, field: `body.${p.field}` })));
-            await repo.save({ productType, parameters: JSON.stringify(after), updatedBy: actor.username, updatedAt: rt.clock().toISOString() });
+            if (problems.length)
+              throw new ValidationError(problems.map((p) => ({ ...p, field: `body.${p.field}` })));
+            await repo.save({
+              productType,
+              parameters: JSON.stringify(after),
+              updatedBy: actor.username,
+              updatedAt: rt.clock().toISOString(),
+            });
             return { before, after };
           });
           ctx.locals.auditDetails = { ...result };
