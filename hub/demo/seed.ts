@@ -15,6 +15,8 @@ import type { HubRuntime } from "../runtime";
 import { generatePassword, hashPassword } from "../services/access/password-hash";
 import { newUserRow } from "../services/access/user-store";
 import { seedDemoCatalog } from "./catalog-seed";
+import { businessDay } from "../domain/business-day";
+import { addMonths } from "../domain/risk";
 import { appendEntries } from "../services/audit/chain-store";
 
 export const DEMO_ORGS: ReadonlyArray<{ code: string; name: string; kind: OrgKind; parent: string | null }> =
@@ -165,7 +167,21 @@ export async function seedDemoData(rt: HubRuntime): Promise<DemoSeedResult> {
     };
   });
   // Demo users share one hash of one password and are not forced to change it (the issue asks for easy trial).
-  const users = DEMO_USERS.map((u) => newUserRow({ ...u, passwordHash, mustChangePassword: false }, now));
+  // Staff who sell hold a sales qualification valid for two more years, so that the demo can sell.
+  const qualifiedUntil = addMonths(businessDay(rt.clock()), 24);
+  const users = DEMO_USERS.map((u) =>
+    newUserRow(
+      {
+        ...u,
+        passwordHash,
+        mustChangePassword: false,
+        ...(u.role === "sales" || u.role === "outlet_manager"
+          ? { qualificationCertNo: `ZG${u.employeeNo}`, qualificationValidUntil: qualifiedUntil }
+          : {}),
+      },
+      now,
+    ),
+  );
   await insertInitialData(rt, orgs, users, "demo.seed");
   if (!fromEnv) {
     fs.mkdirSync(rt.config.dataDir, { recursive: true });

@@ -46,6 +46,7 @@ export const ACTIONS = [
   "reconciliation.read",
   "recordingRequired.set",
   "retention.configure",
+  "questionnaire.configure",
   "dispute.manage",
   "transaction.notify",
 ] as const;

@@ -668,6 +668,165 @@ export function describeHubSuite(topology: Topology): void {
         });
       });
 
+      it("scores the questionnaire into a new assessment that the match uses at once", async () => {
+        const sales = await token("sh.pd.sales1");
+        const current = (await h.api("GET", "/api/v1/questionnaires/current", { token: sales })).body;
+        expect(current.questions.length).toBeGreaterThanOrEqual(10);
+        const pickBy = (best: boolean) =>
+          Object.fromEntries(
+            current.questions.map((q: any) => {
+              const sorted = [...q.options].sort((a: any, b: any) => a.score - b.score);
+              return [q.code, (best ? sorted[sorted.length - 1] : sorted[0]).code];
+            }),
+          );
+        const before = await h.api("GET", "/api/v1/risk/match?customerNo=C000000006&productCode=FD000003", {
+          token: sales,
+        });
+        const assessed = await h.api("POST", "/api/v1/risk-assessments", {
+          token: sales,
+          body: { customerNo: "C000000006", questionnaireVersion: current.version, answers: pickBy(true) },
+        });
+        expect(assessed.status).toBe(201);
+        expect(assessed.body).toMatchObject({
+          customerNo: "C000000006",
+          level: "C5",
+          source: "questionnaire",
+        });
+        expect(assessed.body.validUntil > assessed.body.assessedAt).toBe(true);
+        const after = await h.api("GET", "/api/v1/risk/match?customerNo=C000000006&productCode=FD000003", {
+          token: sales,
+        });
+        expect(after.body).toMatchObject({ ok: true, customerLevel: "C5" });
+        expect(before.body.customerLevel === "C5" && before.body.ok).toBe(false);
+        const cautious = await h.api("POST", "/api/v1/risk-assessments", {
+          token: sales,
+          body: { customerNo: "C000000006", questionnaireVersion: current.version, answers: pickBy(false) },
+        });
+        expect(cautious.body.level).toBe("C1");
+        const { Q1: _dropped, ...incomplete } = pickBy(true);
+        const missing = await h.api("POST", "/api/v1/risk-assessments", {
+          token: sales,
+          body: { customerNo: "C000000006", questionnaireVersion: current.version, answers: incomplete },
+        });
+        expectError(missing, 422, "HUB_VALIDATION_FAILED");
+        expect(missing.body.error.details[0].field).toBe("body.answers.Q1");
+      });
+
+      it("records a scanned paper questionnaire's level, and lets head office replace the questionnaire", async () => {
+        const sales = await token("sh.pd.sales1");
+        const scan = await h.api("POST", "/api/v1/risk-assessments/scan", {
+          token: sales,
+          body: {
+            customerNo: "C000000009",
+            level: "C2",
+            assessedAt: "2026-11-01",
+            evidenceRef: "scan:demo-0001",
+          },
+        });
+        expect(scan.status).toBe(201);
+        expect(scan.body).toMatchObject({
+          level: "C2",
+          source: "scan",
+          assessedAt: "2026-11-01",
+          validUntil: "2027-10-31",
+        });
+        const v2 = {
+          version: "2027.1",
+          title: "简化问卷",
+          questions: [
+            {
+              code: "Q1",
+              text: "投资经验",
+              options: [
+                { code: "A", text: "无", score: 0 },
+                { code: "B", text: "有", score: 10 },
+              ],
+            },
+          ],
+          thresholds: [
+            { level: "C1", minScore: 0 },
+            { level: "C2", minScore: 2 },
+            { level: "C3", minScore: 4 },
+            { level: "C4", minScore: 6 },
+            { level: "C5", minScore: 8 },
+          ],
+        };
+        expectError(
+          await h.api("POST", "/api/v1/questionnaires", { token: await token("sh.admin"), body: v2 }),
+          403,
+          "HUB_FORBIDDEN",
+        );
+        const bad = await h.api("POST", "/api/v1/questionnaires", {
+          token: await token("hq.admin"),
+          body: {
+            ...v2,
+            version: "2027.0",
+            thresholds: v2.thresholds.slice(0, 4).concat({ level: "C4", minScore: 9 }),
+          },
+        });
+        expectError(bad, 422, "HUB_VALIDATION_FAILED");
+        const ok = await h.api("POST", "/api/v1/questionnaires", {
+          token: await token("hq.admin"),
+          body: v2,
+        });
+        expect(ok.status).toBe(201);
+        expect((await h.api("GET", "/api/v1/questionnaires/current", { token: sales })).body.version).toBe(
+          "2027.1",
+        );
+        const scored = await h.api("POST", "/api/v1/risk-assessments", {
+          token: sales,
+          body: { customerNo: "C000000007", questionnaireVersion: "2027.1", answers: { Q1: "B" } },
+        });
+        expect(scored.body).toMatchObject({ level: "C5", score: 10, questionnaireVersion: "2027.1" });
+      });
+
+      it("gives the ordered sale script, and refuses staff without a valid sales qualification", async () => {
+        const script = await h.api("GET", "/api/v1/scripts?productCode=FD000002&customerNo=C000000001", {
+          token: await token("sh.pd.sales1"),
+        });
+        expect(script.status).toBe(200);
+        expect(script.body.steps.map((s: any) => s.code)).toEqual([
+          "consent",
+          "staff-disclosure",
+          "risk-warning",
+          "customer-identification",
+          "risk-assessment",
+          "product-match",
+          "product-introduction",
+          "confirmation",
+        ]);
+        expect(script.body.steps.map((s: any) => s.requiresConfirmation)).toEqual([
+          true,
+          false,
+          true,
+          false,
+          false,
+          false,
+          true,
+          true,
+        ]);
+        expect(script.body.steps[1].text).toContain("ZGS1002");
+        expect(script.body.steps[6].text).toContain("稳健债券基金");
+        // The customer appears by masked name only: the script is shown on screen and burnt into the recording.
+        expect(JSON.stringify(script.body.steps)).toContain("张*");
+        expect(JSON.stringify(script.body.steps)).not.toContain("张伟");
+        await freshUser("unqualified.sales");
+        const own = await h.login("unqualified.sales", "Fresh-Pass-1!");
+        await h.api("POST", "/api/v1/auth/password", {
+          token: own,
+          body: { currentPassword: "Fresh-Pass-1!", newPassword: "Fresh-Pass-2!" },
+        });
+        const unqualified = await h.api("GET", "/api/v1/scripts?productCode=FD000002", { token: own });
+        expectError(unqualified, 403, "HUB_STAFF_NOT_QUALIFIED");
+        const admin = await token("sh.admin");
+        await h.api("PATCH", "/api/v1/users/unqualified.sales", {
+          token: admin,
+          body: { qualificationCertNo: "ZG9999", qualificationValidUntil: "2099-12-31" },
+        });
+        const now = await h.api("GET", "/api/v1/scripts?productCode=FD000002", { token: own });
+        expect(now.status).toBe(200);
+      });
+
       it("matches product risk against the customer's level and the assessment's validity", async () => {
         const sales = await token("sh.pd.sales1");
         const match = async (customerNo: string, productCode: string) =>

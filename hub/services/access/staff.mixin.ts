@@ -101,6 +101,8 @@ export function staffActions(rt: HubRuntime, store: UserStore): Partial<ServiceS
             orgCode: string;
             employeeNo?: string;
             password?: string;
+            qualificationCertNo?: string;
+            qualificationValidUntil?: string;
           }> &
             Locals,
         ) {
@@ -130,6 +132,8 @@ export function staffActions(rt: HubRuntime, store: UserStore): Partial<ServiceS
               role: p.role,
               orgCode: p.orgCode,
               employeeNo: p.employeeNo,
+              qualificationCertNo: p.qualificationCertNo,
+              qualificationValidUntil: p.qualificationValidUntil,
               passwordHash: await hashPassword(initialPassword),
               mustChangePassword: true,
             },
@@ -156,6 +160,8 @@ export function staffActions(rt: HubRuntime, store: UserStore): Partial<ServiceS
             role?: Role;
             orgCode?: string;
             employeeNo?: string | null;
+            qualificationCertNo?: string | null;
+            qualificationValidUntil?: string | null;
           }> &
             Locals,
         ) {
@@ -184,6 +190,12 @@ export function staffActions(rt: HubRuntime, store: UserStore): Partial<ServiceS
             role,
             orgCode,
             employeeNo: p.employeeNo === undefined ? before.employeeNo : p.employeeNo,
+            qualificationCertNo:
+              p.qualificationCertNo === undefined ? before.qualificationCertNo : p.qualificationCertNo,
+            qualificationValidUntil:
+              p.qualificationValidUntil === undefined
+                ? before.qualificationValidUntil
+                : p.qualificationValidUntil,
             updatedAt: rt.clock().toISOString(),
           };
           await rt.db.transaction((m) =>

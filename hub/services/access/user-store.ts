@@ -20,6 +20,8 @@ export function userView(row: UserRow, now: Date) {
       now,
     ),
     lockedUntil: row.lockedUntil,
+    qualificationCertNo: row.qualificationCertNo,
+    qualificationValidUntil: row.qualificationValidUntil,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

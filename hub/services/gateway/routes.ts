@@ -8,7 +8,7 @@ export interface RestRoute {
   path: string;
   action: string;
   summary: string;
-  tag: "auth" | "orgs" | "users" | "audit" | "products" | "customers" | "risk";
+  tag: "auth" | "orgs" | "users" | "audit" | "products" | "customers" | "risk" | "scripts";
   /** false only for login. */
   auth: boolean;
   /** Still reachable when the user must change their password first. */
@@ -285,6 +285,53 @@ export const REST_ROUTES: readonly RestRoute[] = [
     tag: "risk",
     auth: true,
     query: "rest/risk-match-query",
+  },
+  {
+    method: "GET",
+    path: "/questionnaires/current",
+    action: "risk-lookup.currentQuestionnaire",
+    summary: "风险评估问卷 The questionnaire in use",
+    tag: "risk",
+    auth: true,
+  },
+  {
+    method: "POST",
+    path: "/questionnaires",
+    action: "risk-lookup.replaceQuestionnaire",
+    summary: "更换问卷 Replace the questionnaire with a new version (head office; audited)",
+    tag: "risk",
+    auth: true,
+    body: "rest/questionnaire",
+    status: 201,
+  },
+  {
+    method: "POST",
+    path: "/risk-assessments",
+    action: "risk-lookup.assessByQuestionnaire",
+    summary: "问卷评估 Score the customer's answers and record the assessment (audited)",
+    tag: "risk",
+    auth: true,
+    body: "rest/risk-assessment-questionnaire",
+    status: 201,
+  },
+  {
+    method: "POST",
+    path: "/risk-assessments/scan",
+    action: "risk-lookup.assessByScan",
+    summary: "纸质问卷 Record the level of a scanned paper questionnaire (audited)",
+    tag: "risk",
+    auth: true,
+    body: "rest/risk-assessment-scan",
+    status: 201,
+  },
+  {
+    method: "GET",
+    path: "/scripts",
+    action: "risk-lookup.saleScript",
+    summary: "销售话术 The ordered steps of a sale, for the recorder",
+    tag: "scripts",
+    auth: true,
+    query: "rest/script-query",
   },
   {
     method: "GET",

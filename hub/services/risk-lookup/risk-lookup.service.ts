@@ -1,24 +1,53 @@
 import type { ServiceSchema } from "moleculer";
 import { businessDay } from "../../domain/business-day";
-import { maskIdNumber, maskPhone } from "../../domain/masking";
+import crypto from "node:crypto";
+import { maskIdNumber, maskName, maskPhone } from "../../domain/masking";
 import {
+  DEFAULT_QUESTIONNAIRE,
+  questionnaireProblems,
+  scoreQuestionnaire,
+  type Questionnaire,
+} from "../../domain/questionnaire";
+import type { ProductType } from "../../domain/recording-required";
+import { buildSaleScript, qualificationProblem, type ScriptInput } from "../../domain/sales-script";
+import {
+  DEFAULT_ASSESSMENT_VALIDITY_MONTHS,
+  defaultValidUntil,
   isAssessmentValid,
   latestAssessment,
   matchRisk,
   RISK_LEVEL_NAMES,
   type Assessment,
+  type CustomerLevel,
   type ProductRisk,
 } from "../../domain/risk";
-import { ProductEntity } from "../../db/entities";
-import { HubError } from "../../errors/hub-error";
+import {
+  ProductEntity,
+  QuestionnaireEntity,
+  RiskAssessmentEntity,
+  SettingEntity,
+  type RiskAssessmentRow,
+} from "../../db/entities";
+import { HubError, ValidationError } from "../../errors/hub-error";
 import type { HubRuntime } from "../../runtime";
-import { actorOf, authorize, type HubContext } from "../actor";
+import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
 import type { AuditLocals } from "../audit/audit-spec";
 import { healthAction } from "../health.mixin";
 import { localCatalogSource } from "./local-source";
 import type { CustomerQuery, CustomerRecord, RiskSource } from "./sources";
 
 type Locals = { locals: AuditLocals };
+
+/** Head office's period of validity of an assessment, in months (setting; default 12). */
+export const VALIDITY_SETTING = "riskAssessment.validityMonths";
+
+interface StaffView {
+  username: string;
+  displayName: string;
+  employeeNo: string | null;
+  qualificationCertNo: string | null;
+  qualificationValidUntil: string | null;
+}
 
 function assessmentView(a: Assessment | null, onDay: string) {
   if (!a) return null;
@@ -63,6 +92,55 @@ export function createRiskLookupService(
       if (latest) return latest;
     }
     return null;
+  }
+
+  async function currentQuestionnaire(): Promise<Questionnaire> {
+    const row = await rt.db.manager.getRepository(QuestionnaireEntity).findOneBy({ active: true });
+    return row ? (JSON.parse(row.definition) as Questionnaire) : DEFAULT_QUESTIONNAIRE;
+  }
+
+  async function questionnaireByVersion(version: string): Promise<Questionnaire> {
+    if (version === DEFAULT_QUESTIONNAIRE.version) return DEFAULT_QUESTIONNAIRE;
+    const row = await rt.db.manager.getRepository(QuestionnaireEntity).findOneBy({ version });
+    if (!row) {
+      throw new ValidationError([
+        { field: "body.questionnaireVersion", code: "unknown", message: `no questionnaire ${version}` },
+      ]);
+    }
+    return JSON.parse(row.definition) as Questionnaire;
+  }
+
+  /** A new assessment, valid for the period head office set (default 12 months, until the day before). */
+  async function storeAssessment(
+    ctx: HubContext<unknown>,
+    a: Omit<RiskAssessmentRow, "id" | "validUntil" | "recordedAt" | "recordedBy">,
+  ) {
+    const [customer] = await findCustomers({ customerNo: a.customerNo });
+    if (!customer)
+      throw new HubError("HUB_CUSTOMER_NOT_FOUND", `no customer ${a.customerNo}`, {
+        field: "body.customerNo",
+      });
+    const setting = await rt.db.manager.getRepository(SettingEntity).findOneBy({ name: VALIDITY_SETTING });
+    const validUntil = defaultValidUntil(
+      a.assessedAt,
+      setting ? Number(setting.value) : DEFAULT_ASSESSMENT_VALIDITY_MONTHS,
+    );
+    const row: RiskAssessmentRow = {
+      ...a,
+      id: crypto.randomUUID(),
+      validUntil,
+      recordedBy: actorOf(ctx).username,
+      recordedAt: rt.clock().toISOString(),
+    };
+    await rt.db.transaction((m) => m.getRepository(RiskAssessmentEntity).insert(row));
+    return {
+      customerNo: row.customerNo,
+      level: row.level,
+      levelName: RISK_LEVEL_NAMES[row.level as CustomerLevel],
+      assessedAt: row.assessedAt,
+      validUntil: row.validUntil,
+      source: row.source,
+    };
   }
 
   async function customerView(c: CustomerRecord, onDay: string, unmasked: boolean) {
@@ -148,6 +226,167 @@ export function createRiskLookupService(
           );
           ctx.locals.auditDetails = { productCode: product.code, onDay, code: result.code };
           return { ...result, customerNo: customer.customerNo, productCode: product.code, onDay };
+        },
+      },
+
+      /** The questionnaire staff put to the customer: the one head office made current, else the default. */
+      currentQuestionnaire: {
+        async handler(ctx: HubContext) {
+          const actor = actorOf(ctx);
+          await authorize(ctx, "riskAssessment.create", actor.orgCode);
+          return currentQuestionnaire();
+        },
+      },
+
+      /** 总行 replaces the questionnaire with a new version; assessments keep the version they were scored with. */
+      replaceQuestionnaire: {
+        audit: { action: "questionnaire.configure", target: (p) => `questionnaire:${p.version}` },
+        async handler(ctx: HubContext<Questionnaire> & Locals) {
+          const root = await ctx.call<OrgRef>("org.root");
+          const actor = await authorize(ctx, "questionnaire.configure", root.code);
+          const definition = ctx.params;
+          const problems = questionnaireProblems(definition);
+          if (problems.length)
+            throw new ValidationError(problems.map((p) => ({ ...p, field: `body.${p.field}` })));
+          await rt.db.transaction(async (m) => {
+            const repo = m.getRepository(QuestionnaireEntity);
+            if (
+              (await repo.existsBy({ version: definition.version })) ||
+              definition.version === DEFAULT_QUESTIONNAIRE.version
+            ) {
+              throw new HubError(
+                "HUB_VALIDATION_FAILED",
+                `version ${definition.version} exists; give the new one its own`,
+                [
+                  {
+                    field: "body.version",
+                    code: "duplicate",
+                    message: "a questionnaire with this version exists",
+                  },
+                ],
+              );
+            }
+            await repo.update({ active: true }, { active: false });
+            await repo.insert({
+              version: definition.version,
+              definition: JSON.stringify(definition),
+              active: true,
+              createdBy: actor.username,
+              createdAt: rt.clock().toISOString(),
+            });
+          });
+          ctx.locals.auditDetails = { version: definition.version, questions: definition.questions.length };
+          return { version: definition.version, active: true };
+        },
+      },
+
+      /** Scores the customer's answers and stores the result as the customer's newest assessment. */
+      assessByQuestionnaire: {
+        audit: { action: "riskAssessment.create", target: (p) => `customer:${p.customerNo}` },
+        async handler(
+          ctx: HubContext<{
+            customerNo: string;
+            questionnaireVersion: string;
+            answers: Record<string, string>;
+          }> &
+            Locals,
+        ) {
+          const actor = actorOf(ctx);
+          await authorize(ctx, "riskAssessment.create", actor.orgCode);
+          const { customerNo, questionnaireVersion, answers } = ctx.params;
+          const questionnaire = await questionnaireByVersion(questionnaireVersion);
+          const scored = scoreQuestionnaire(questionnaire, answers);
+          if ("problems" in scored)
+            throw new ValidationError(scored.problems.map((p) => ({ ...p, field: `body.${p.field}` })));
+          const stored = await storeAssessment(ctx, {
+            customerNo,
+            level: scored.level,
+            assessedAt: businessDay(rt.clock()),
+            source: "questionnaire",
+            questionnaireVersion,
+            score: scored.score,
+            evidenceRef: null,
+          });
+          ctx.locals.auditDetails = { level: stored.level, score: scored.score, questionnaireVersion };
+          return { ...stored, score: scored.score, questionnaireVersion };
+        },
+      },
+
+      /** A paper questionnaire: staff enter the level; the scan is kept as evidence by reference. */
+      assessByScan: {
+        audit: { action: "riskAssessment.create", target: (p) => `customer:${p.customerNo}` },
+        async handler(
+          ctx: HubContext<{
+            customerNo: string;
+            level: CustomerLevel;
+            assessedAt: string;
+            evidenceRef: string;
+          }> &
+            Locals,
+        ) {
+          const actor = actorOf(ctx);
+          await authorize(ctx, "riskAssessment.create", actor.orgCode);
+          const { customerNo, level, assessedAt, evidenceRef } = ctx.params;
+          if (assessedAt > businessDay(rt.clock())) {
+            throw new ValidationError([
+              { field: "body.assessedAt", code: "future", message: "must not be after today" },
+            ]);
+          }
+          const stored = await storeAssessment(ctx, {
+            customerNo,
+            level,
+            assessedAt,
+            source: "scan",
+            questionnaireVersion: null,
+            score: null,
+            evidenceRef,
+          });
+          ctx.locals.auditDetails = { level, assessedAt, evidenceRef };
+          return stored;
+        },
+      },
+
+      /** The ordered steps of a sale for this product and customer, told by this member of staff. */
+      saleScript: {
+        async handler(ctx: HubContext<{ productCode: string; customerNo?: string }>) {
+          const actor = actorOf(ctx);
+          await authorize(ctx, "recording.create", actor.orgCode);
+          const onDay = businessDay(rt.clock());
+          const staff = await ctx.call<StaffView>("access.me");
+          const unqualified = qualificationProblem(staff, onDay);
+          if (unqualified)
+            throw new HubError("HUB_STAFF_NOT_QUALIFIED", unqualified.reason, { username: staff.username });
+          const product = await rt.db.manager
+            .getRepository(ProductEntity)
+            .findOneBy({ code: ctx.params.productCode });
+          if (!product)
+            throw new HubError("HUB_PRODUCT_NOT_FOUND", `no product ${ctx.params.productCode}`, {
+              field: "productCode",
+            });
+          let customer: ScriptInput["customer"] = null;
+          if (ctx.params.customerNo) {
+            const [found] = await findCustomers({ customerNo: ctx.params.customerNo });
+            if (!found)
+              throw new HubError("HUB_CUSTOMER_NOT_FOUND", `no customer ${ctx.params.customerNo}`, {
+                field: "customerNo",
+              });
+            const assessment = await assessmentInForce(found.customerNo);
+            customer = {
+              customerNo: found.customerNo,
+              name: maskName(found.name),
+              level: assessment?.level ?? null,
+              assessmentValid: assessment ? isAssessmentValid(assessment, onDay) : false,
+              assessedAt: assessment?.assessedAt ?? null,
+              validUntil: assessment?.validUntil ?? null,
+            };
+          }
+          const steps = buildSaleScript({
+            product: { ...product, type: product.type as ProductType, risk: product.risk as ProductRisk },
+            customer,
+            staff: { ...staff, name: staff.displayName },
+            onDay,
+          });
+          return { productCode: product.code, customerNo: customer?.customerNo ?? null, onDay, steps };
         },
       },
     },
