@@ -19,6 +19,8 @@ describe("configuration", () => {
     expect(c.lockoutThreshold).toBe(5);
     expect(c.lockoutMinutes).toBe(15);
     expect(c.jsonLimitBytes).toBe(1024 * 1024);
+    expect(c.importMaxBytes).toBe(100 * 1024 * 1024);
+    expect(c.importInlineBytes).toBe(512 * 1024);
     expect(c.namespace).toBe("dual-record");
   });
 
@@ -29,12 +31,16 @@ describe("configuration", () => {
       DATABASE_URL: "postgres://u@db:5432/hub",
       HUB_TOKEN_TTL: "30m",
       HUB_JSON_LIMIT: "512kb",
+      HUB_IMPORT_MAX_SIZE: "1gb",
+      HUB_IMPORT_INLINE_SIZE: "0",
     });
     expect(c.transporter).toBe("nats://127.0.0.1:4222");
     expect(c.services).toEqual(["gateway", "audit"]);
     expect(c.database).toEqual({ type: "postgres", url: "postgres://u@db:5432/hub" });
     expect(c.tokenTtlSeconds).toBe(1800);
     expect(c.jsonLimitBytes).toBe(512 * 1024);
+    expect(c.importMaxBytes).toBe(1024 ** 3);
+    expect(c.importInlineBytes).toBe(0);
   });
 
   it("parses Oracle URLs for oracledb thin mode", () => {
@@ -56,7 +62,14 @@ describe("configuration", () => {
     ["HUB_DEMO", { HUB_DEMO: "yes" }, /HUB_DEMO: must be one of on, off/],
     ["HUB_TOKEN_TTL", { HUB_TOKEN_TTL: "8 hours" }, /HUB_TOKEN_TTL: must be a duration/],
     ["HUB_TOKEN_SECRET", { HUB_TOKEN_SECRET: "short" }, /HUB_TOKEN_SECRET: must be at least 32/],
-    ["HUB_JSON_LIMIT", { HUB_JSON_LIMIT: "1gb" }, /HUB_JSON_LIMIT: must be a size/],
+    ["HUB_JSON_LIMIT", { HUB_JSON_LIMIT: "1tb" }, /HUB_JSON_LIMIT: must be a size/],
+    ["HUB_JSON_LIMIT", { HUB_JSON_LIMIT: "1gb" }, /HUB_JSON_LIMIT: must be between 1kb and 64mb/],
+    [
+      "HUB_IMPORT_MAX_SIZE",
+      { HUB_IMPORT_MAX_SIZE: "2gb" },
+      /HUB_IMPORT_MAX_SIZE: must be between 1kb and 1gb/,
+    ],
+    ["HUB_IMPORT_INLINE_SIZE", { HUB_IMPORT_INLINE_SIZE: "half" }, /HUB_IMPORT_INLINE_SIZE: must be a size/],
     ["HUB_NAMESPACE", { HUB_NAMESPACE: "Prod Env" }, /HUB_NAMESPACE: lower-case/],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }, /LOG_LEVEL: must be one of/],
   ])("refuses a bad %s, naming it", (_name, env, message) => {

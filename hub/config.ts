@@ -2,7 +2,15 @@ import path from "node:path";
 import { ConfigError } from "./errors/hub-error";
 
 /** Every service the hub can run; `HUB_SERVICES` picks a subset per node. */
-export const SERVICE_NAMES = ["gateway", "access", "org", "audit", "catalog", "risk-lookup"] as const;
+export const SERVICE_NAMES = [
+  "gateway",
+  "access",
+  "org",
+  "audit",
+  "catalog",
+  "risk-lookup",
+  "imports",
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export type DatabaseConfig =
@@ -32,6 +40,10 @@ export interface HubConfig {
   lockoutThreshold: number;
   lockoutMinutes: number;
   jsonLimitBytes: number;
+  /** Largest import upload; a bigger one is refused with 413 and nothing is imported. */
+  importMaxBytes: number;
+  /** Uploads up to this size are imported while the request waits; bigger ones run as a job. */
+  importInlineBytes: number;
   auditSigningKeyFile: string | null;
   auditCheckpointEvery: number;
   auditCheckpointSeconds: number;
@@ -59,6 +71,8 @@ export const ENVIRONMENT_VARIABLES = [
   "HUB_LOCKOUT_THRESHOLD",
   "HUB_LOCKOUT_MINUTES",
   "HUB_JSON_LIMIT",
+  "HUB_IMPORT_MAX_SIZE",
+  "HUB_IMPORT_INLINE_SIZE",
   "HUB_AUDIT_SIGNING_KEY",
   "HUB_AUDIT_CHECKPOINT_EVERY",
   "HUB_AUDIT_CHECKPOINT_SECONDS",
@@ -98,15 +112,27 @@ export function parseDuration(name: string, raw: string): number {
   return seconds;
 }
 
-const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, mb: 1024 ** 2 };
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
-/** "1mb", "512kb" or plain bytes. */
-export function parseSize(name: string, raw: string): number {
-  const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw.trim());
+function sizeText(bytes: number): string {
+  const [unit, factor] =
+    bytes >= 1024 ** 3 ? ["gb", 1024 ** 3] : bytes >= 1024 ** 2 ? ["mb", 1024 ** 2] : ["kb", 1024];
+  return `${bytes / factor}${unit}`;
+}
+
+/** "1mb", "512kb", "1gb" or plain bytes, between min and max (default 1kb to 64mb). */
+export function parseSize(name: string, raw: string, min = 1024, max = 64 * 1024 ** 2): number {
+  const match = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
   if (!match) throw new ConfigError(name, `must be a size like 1mb or 512kb, got "${raw}"`);
   const bytes = Number(match[1]) * SIZE_UNITS[(match[2] ?? "").toLowerCase()];
-  if (bytes < 1024 || bytes > 64 * 1024 ** 2) throw new ConfigError(name, "must be between 1kb and 64mb");
+  if (bytes < min || bytes > max)
+    throw new ConfigError(name, `must be between ${sizeText(min)} and ${sizeText(max)}`);
   return bytes;
+}
+
+function size(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  return raw ? parseSize(name, raw, min, max) : fallback;
 }
 
 export function parseDatabaseUrl(raw: string | undefined, dataDir: string): DatabaseConfig {
@@ -208,7 +234,9 @@ export function loadConfig(env: Env = process.env): HubConfig {
     passwordMaxAgeDays: integer(env, "HUB_PASSWORD_MAX_AGE_DAYS", 90, 1, 3650),
     lockoutThreshold: integer(env, "HUB_LOCKOUT_THRESHOLD", 5, 1, 100),
     lockoutMinutes: integer(env, "HUB_LOCKOUT_MINUTES", 15, 1, 1440),
-    jsonLimitBytes: env.HUB_JSON_LIMIT ? parseSize("HUB_JSON_LIMIT", env.HUB_JSON_LIMIT) : 1024 * 1024,
+    jsonLimitBytes: size(env, "HUB_JSON_LIMIT", 1024 ** 2, 1024, 64 * 1024 ** 2),
+    importMaxBytes: size(env, "HUB_IMPORT_MAX_SIZE", 100 * 1024 ** 2, 1024, 1024 ** 3),
+    importInlineBytes: size(env, "HUB_IMPORT_INLINE_SIZE", 512 * 1024, 0, 1024 ** 3),
     auditSigningKeyFile: env.HUB_AUDIT_SIGNING_KEY || null,
     auditCheckpointEvery: integer(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000),
     auditCheckpointSeconds: integer(env, "HUB_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86400),

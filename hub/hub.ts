@@ -19,6 +19,7 @@ import { createMetricsService } from "./metrics/metrics.service";
 import { createOrgService } from "./services/org/org.service";
 import { createCatalogService } from "./services/catalog/catalog.service";
 import { createRiskLookupService } from "./services/risk-lookup/risk-lookup.service";
+import { createImportsService } from "./services/imports/imports.service";
 
 export interface HubOptions {
   /** A clock tests can move (lockout, expiry); defaults to the system clock. */
@@ -35,7 +36,14 @@ export interface Hub {
   stop(): Promise<void>;
 }
 
-const SERVICES_WITH_DATABASE: readonly ServiceName[] = ["access", "org", "audit", "catalog", "risk-lookup"];
+const SERVICES_WITH_DATABASE: readonly ServiceName[] = [
+  "access",
+  "org",
+  "audit",
+  "catalog",
+  "risk-lookup",
+  "imports",
+];
 
 /**
  * Database (migrated, or refusing to run with pending migrations under HUB_MIGRATE=off) and keys. Refuses a
@@ -115,6 +123,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     audit: () => broker.createService(createAuditService(runtime!)),
     catalog: () => broker.createService(createCatalogService(runtime!)),
     "risk-lookup": () => broker.createService(createRiskLookupService(runtime!)),
+    imports: () => broker.createService(createImportsService(runtime!)),
   };
   for (const name of SERVICE_NAMES) if (config.services.includes(name)) factories[name]();
 

@@ -381,11 +381,18 @@ export const SettingEntity = new EntitySchema<SettingRow>({
   },
 });
 
+/** queued → reading → writing → done, or invalid (the file's errors, nothing imported) or failed (our fault). */
+export type ImportJobStatus = "queued" | "reading" | "writing" | "done" | "invalid" | "failed";
+
 export interface ImportJobRow {
   id: string;
   kind: string;
-  status: "queued" | "running" | "done" | "failed";
+  status: ImportJobStatus;
   fileName: string | null;
+  contentType: string | null;
+  sizeBytes: number | null;
+  /** The importer's org unit when the job was made. */
+  orgCode: string | null;
   totalRows: number | null;
   processedRows: number;
   /** JSON: the counts, or every row error. */
@@ -403,6 +410,9 @@ export const ImportJobEntity = new EntitySchema<ImportJobRow>({
     kind: { type: "varchar", length: 16 },
     status: { type: "varchar", length: 16 },
     fileName: { name: "file_name", type: "varchar", length: 200, nullable: true },
+    contentType: { name: "content_type", type: "varchar", length: 100, nullable: true },
+    sizeBytes: { name: "size_bytes", type: "bigint", nullable: true },
+    orgCode: { name: "org_code", type: "varchar", length: 12, nullable: true },
     totalRows: { name: "total_rows", type: "int", nullable: true },
     processedRows: { name: "processed_rows", type: "int" },
     result: { type: "text", nullable: true },

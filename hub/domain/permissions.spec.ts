@@ -34,7 +34,7 @@ const EXPECTED_ACTIONS = `
   recording.create recording.upload recording.list recording.play recording.exportEvidence
   supplement.apply supplement.authorize callback.create voucher.print spotcheck.perform
   report.read report.export reconciliation.read
-  recordingRequired.set retention.configure questionnaire.configure dispute.manage transaction.notify
+  recordingRequired.set retention.configure questionnaire.configure riskAssessment.configure dispute.manage transaction.notify
 `;
 
 const EXPECTED_GRANTS: Record<string, string> = {
@@ -59,7 +59,7 @@ const EXPECTED_GRANTS: Record<string, string> = {
     recording.create recording.upload recording.list recording.play recording.exportEvidence
     supplement.apply supplement.authorize callback.create voucher.print spotcheck.perform
     report.read report.export reconciliation.read
-    recordingRequired.set retention.configure questionnaire.configure dispute.manage transaction.notify`,
+    recordingRequired.set retention.configure questionnaire.configure riskAssessment.configure dispute.manage transaction.notify`,
   auditor: `
     org.read user.read audit.read audit.verify product.read customer.read
     recording.list recording.play recording.exportEvidence report.read report.export reconciliation.read`,
@@ -197,7 +197,7 @@ describe("permissions: the test matrix matches the module", () => {
   it("enumerates exactly the module's ACTIONS, each once", () => {
     expect(new Set(ALL_ACTIONS).size).toBe(ALL_ACTIONS.length);
     expect([...ACTIONS].sort()).toEqual([...ALL_ACTIONS].sort());
-    expect(ACTIONS.length).toBe(36);
+    expect(ACTIONS.length).toBe(37);
   });
 
   it("only grants actions that exist, each once", () => {

@@ -47,6 +47,7 @@ export const ACTIONS = [
   "recordingRequired.set",
   "retention.configure",
   "questionnaire.configure",
+  "riskAssessment.configure",
   "dispute.manage",
   "transaction.notify",
 ] as const;

@@ -52,6 +52,13 @@ export const ERROR_CODES = {
   HUB_USER_EXISTS: { status: 409, zh: "用户名已存在", en: "The username is taken" },
   HUB_PRODUCT_NOT_FOUND: { status: 404, zh: "产品不存在", en: "No such product" },
   HUB_CUSTOMER_NOT_FOUND: { status: 404, zh: "客户不存在", en: "No such customer" },
+  HUB_IMPORT_INVALID: {
+    status: 422,
+    zh: "导入文件有误，未导入任何数据",
+    en: "The import file has errors; nothing was imported",
+  },
+  HUB_IMPORT_JOB_NOT_FOUND: { status: 404, zh: "导入任务不存在", en: "No such import job" },
+  HUB_FILE_MISSING: { status: 400, zh: "请上传文件", en: "No file in the upload" },
   // The outcome codes of a risk match. OK is not an error: it is listed here so that a match answer and a refused
   // sale carry their outcome in the same `code` field, documented in one place.
   HUB_RISK_MATCH_OK: {

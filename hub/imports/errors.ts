@@ -46,6 +46,8 @@ export const IMPORT_ERROR_CODES = {
   ID_CHECK_DIGIT: "身份证号码校验位错误 (ID card check digit is wrong)",
   BIRTH_DATE_MISMATCH: "出生日期与身份证号码不一致 (birth date differs from the ID card number)",
   DUPLICATE_KEY: "文件内主键重复 (duplicate key within the file)",
+  // against what is stored
+  HEAD_OFFICE_FIELD: "已有产品的此项只能由总行修改 (only head office may change this of an existing product)",
 } as const;
 
 export type ImportErrorCode = keyof typeof IMPORT_ERROR_CODES;

@@ -18,7 +18,7 @@ export * from "./columns";
 export * from "./errors";
 export { detectFormat, readTable, cellText, plainNumber, detectCsvEncoding } from "./read";
 export type { ImportFormat, ReadOptions, Table, TableRow, TextEncoding } from "./read";
-export { validateRows, DEFAULT_MAX_ROWS, DEFAULT_MAX_ERRORS } from "./validate";
+export { validateRows, yieldToEventLoop, DEFAULT_MAX_ROWS, DEFAULT_MAX_ERRORS } from "./validate";
 export type {
   CustomerRow,
   ImportRows,
@@ -30,6 +30,16 @@ export type {
 export { templateCsv, templateXlsx, templateFilename } from "./templates";
 export { idCardCheckCharacter, idCardBirthDate } from "./id-card";
 export { parseDate, isIsoDate } from "./dates";
+export { mergeProduct, mergeCustomer } from "./merge";
+export type {
+  AssessmentFacts,
+  CustomerFacts,
+  CustomerMerge,
+  Importer,
+  MergeOutcome,
+  ProductFacts,
+  ProductMerge,
+} from "./merge";
 
 export interface ParseImportOptions extends ValidateOptions, ReadOptions {
   /** The uploaded file's name, for format detection. */

@@ -1,5 +1,8 @@
 import ExcelJS from "exceljs";
 import iconv from "iconv-lite";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Readable } from "node:stream";
 import { csvGbk, csvUtf8, xlsx } from "../../test/fixtures/imports/files";
 import { ImportFileError } from "./errors";
@@ -136,6 +139,30 @@ describe("readTable: CSV", () => {
 });
 
 describe("readTable: XLSX", () => {
+  it.each([
+    ["inline strings", { useSharedStrings: false }],
+    ["shared strings", { useSharedStrings: true }],
+  ])("reads thousands of Chinese cells intact, whatever the chunk boundaries (%s)", async (_, options) => {
+    const file = path.join(os.tmpdir(), `chinese-${process.pid}-${options.useSharedStrings}.xlsx`);
+    const writer = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useStyles: false, ...options });
+    const sheet = writer.addWorksheet("客户");
+    sheet.addRow(["客户号", "姓名", "证件类型"]).commit();
+    for (let i = 0; i < 5000; i++) sheet.addRow([`C${i}`, `客户${i}号𠀀`, "身份证"]).commit();
+    await writer.commit();
+    try {
+      const table = await readTable(fs.readFileSync(file), "xlsx");
+      expect(table.header?.cells).toEqual(["客户号", "姓名", "证件类型"]);
+      const rows = await allRows(table);
+      expect(rows).toHaveLength(5000);
+      const damaged = rows.filter(
+        (r, i) => r.row !== i + 2 || r.cells[1] !== `客户${i}号𠀀` || r.cells[2] !== "身份证",
+      );
+      expect(damaged).toEqual([]);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
   it("reads formulas as their text, dates as YYYY-MM-DD and numbers in full", async () => {
     const data = await xlsx(
       [

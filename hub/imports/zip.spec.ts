@@ -1,5 +1,5 @@
 import ExcelJS from "exceljs";
-import { readEntry, readZipDirectory, slimXlsx, ZipProblem } from "./zip";
+import { asciiXml, readEntry, readZipDirectory, slimXlsx, ZipProblem } from "./zip";
 
 async function workbook(): Promise<Buffer> {
   const book = new ExcelJS.Workbook();
@@ -32,5 +32,25 @@ describe("slimXlsx", () => {
     expect(() => slimXlsx(Buffer.from("PK\x03\x04 but nothing else"), 1e9)).toThrow(ZipProblem);
     const source = await workbook();
     expect(() => slimXlsx(source, 100)).toThrow(expect.objectContaining({ tooLarge: true }));
+  });
+});
+
+describe("asciiXml", () => {
+  it("writes every non-ASCII character as a character reference, astral ones whole", () => {
+    const xml = Buffer.from('\uFEFF<?xml version="1.0" encoding="UTF-8"?><t a="身份">张伟 𠀀 é</t>', "utf8");
+    expect(asciiXml(xml).toString("latin1")).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><t a="&#36523;&#20221;">&#24352;&#20255; &#131072; &#233;</t>',
+    );
+  });
+
+  it("turns CDATA into escaped text, where references are read", () => {
+    expect(asciiXml(Buffer.from("<t><![CDATA[a<b & 王]]></t>", "utf8")).toString("latin1")).toBe(
+      "<t>a&lt;b &amp; &#29579;</t>",
+    );
+  });
+
+  it("leaves an ASCII document as it is", () => {
+    const xml = '<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData>';
+    expect(asciiXml(Buffer.from(xml)).toString("latin1")).toBe(xml);
   });
 });

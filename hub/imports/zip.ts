@@ -7,12 +7,13 @@
  * date cells are not recognised as dates. `slimXlsx` therefore rewrites the uploaded archive (already in memory)
  * into one holding only what is read, in the order it is needed: the workbook relationships, the workbook, the
  * styles, the shared strings (an empty table when the workbook has none) and the first worksheet (in tab order).
- * Entries are copied byte for byte, never recompressed. The central directory also gives the uncompressed sizes,
- * checked against a limit before anything is inflated.
+ * The workbook, the shared strings and the worksheet are inflated, rewritten in ASCII (see `asciiXml`) and deflated
+ * again; the other entries are copied byte for byte. The central directory gives the uncompressed
+ * sizes, checked against a limit before anything is inflated.
  */
 
 import { posix } from "node:path";
-import { crc32, inflateRawSync } from "node:zlib";
+import { crc32, deflateRawSync, inflateRawSync } from "node:zlib";
 
 const LOCAL_HEADER = 0x04034b50;
 const CENTRAL_HEADER = 0x02014b50;
@@ -140,7 +141,7 @@ export function readEntry(zip: Buffer, entry: ZipEntry, maxBytes: number): Buffe
 
 interface OutputEntry {
   name: string;
-  /** An entry of the input archive, copied as it is (renamed when `name` differs), or new stored content. */
+  /** An entry of the input archive, copied as it is (renamed when `name` differs), or new content (deflated). */
   source: ZipEntry | Buffer;
 }
 
@@ -154,7 +155,7 @@ export function writeZip(zip: Buffer, entries: readonly OutputEntry[]): Buffer {
     let local: Buffer;
     let central: Buffer;
     if (Buffer.isBuffer(source)) {
-      [local, central] = storedEntry(nameBytes, source);
+      [local, central] = newEntry(nameBytes, source);
     } else {
       const start = source.localOffset;
       const localNameLength = zip.readUInt16LE(start + 26);
@@ -187,17 +188,21 @@ export function writeZip(zip: Buffer, entries: readonly OutputEntry[]): Buffer {
   return Buffer.concat([...locals, directory, end]);
 }
 
-/** Local header and central record of a stored (uncompressed) entry dated 1980-01-01. */
-function storedEntry(name: Buffer, data: Buffer): [Buffer, Buffer] {
+/**
+ * Local header and central record of new content, deflated (fast level: exceljs reads stored entries several times
+ * slower than deflated ones), dated 1980-01-01.
+ */
+function newEntry(name: Buffer, data: Buffer): [Buffer, Buffer] {
   const crc = crc32(data) >>> 0;
+  const packed = deflateRawSync(data, { level: 1 });
   const local = Buffer.alloc(30);
   local.writeUInt32LE(LOCAL_HEADER, 0);
   local.writeUInt16LE(20, 4);
   local.writeUInt16LE(FLAG_UTF8, 6);
-  local.writeUInt16LE(STORED, 8);
+  local.writeUInt16LE(DEFLATED, 8);
   local.writeUInt16LE(0x21, 12);
   local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(packed.length, 18);
   local.writeUInt32LE(data.length, 22);
   local.writeUInt16LE(name.length, 26);
   const central = Buffer.alloc(46);
@@ -205,13 +210,13 @@ function storedEntry(name: Buffer, data: Buffer): [Buffer, Buffer] {
   central.writeUInt16LE(20, 4);
   central.writeUInt16LE(20, 6);
   central.writeUInt16LE(FLAG_UTF8, 8);
-  central.writeUInt16LE(STORED, 10);
+  central.writeUInt16LE(DEFLATED, 10);
   central.writeUInt16LE(0x21, 14);
   central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(packed.length, 20);
   central.writeUInt32LE(data.length, 24);
   central.writeUInt16LE(name.length, 28);
-  return [Buffer.concat([local, name, data]), Buffer.concat([central, name])];
+  return [Buffer.concat([local, name, packed]), Buffer.concat([central, name])];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -259,6 +264,29 @@ function decodeXmlAttribute(value: string): string {
 
 function resolvePart(target: string): string {
   return target.startsWith("/") ? target.slice(1) : posix.normalize(`xl/${target}`);
+}
+
+const CDATA = /<!\[CDATA\[([\s\S]*?)\]\]>/g;
+const NON_ASCII = /[^\p{ASCII}]/gu;
+
+function escapeText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
+ * The same XML document in pure ASCII: every other character as a numeric character reference (CDATA sections
+ * first turned into escaped text, where references are read). exceljs's streaming reader decodes each inflated
+ * chunk as UTF-8 on its own, so a Chinese character split across two chunks came out as "���" (exceljs issues
+ * #2063, #2084); in ASCII no character can be split.
+ */
+export function asciiXml(xml: Buffer): Buffer {
+  let text = xml.toString("utf8");
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.includes("<![CDATA[")) text = text.replace(CDATA, (_, inner: string) => escapeText(inner));
+  return Buffer.from(
+    text.replace(NON_ASCII, (ch) => `&#${ch.codePointAt(0)};`),
+    "latin1",
+  );
 }
 
 export interface SlimXlsx {
@@ -314,12 +342,14 @@ export function slimXlsx(zip: Buffer, maxUncompressed: number): SlimXlsx {
     throw new ZipProblem(`${total} bytes once uncompressed, more than the limit of ${maxUncompressed}`, true);
   }
 
+  // The parts holding people's text are inflated and made pure ASCII (see asciiXml); the others are copied as-is.
+  const ascii = (entry: ZipEntry) => asciiXml(readEntry(zip, entry, maxUncompressed));
   const output: OutputEntry[] = [
     { name: WORKBOOK_RELS, source: rels },
-    { name: WORKBOOK, source: workbook },
+    { name: WORKBOOK, source: ascii(workbook) },
   ];
   if (styles) output.push({ name: STYLES, source: styles });
-  output.push({ name: SHARED_STRINGS, source: sharedStrings ?? EMPTY_SHARED_STRINGS });
-  output.push({ name: FIRST_SHEET, source: sheet });
+  output.push({ name: SHARED_STRINGS, source: sharedStrings ? ascii(sharedStrings) : EMPTY_SHARED_STRINGS });
+  output.push({ name: FIRST_SHEET, source: ascii(sheet) });
   return { zip: writeZip(zip, output), sheetName };
 }

@@ -2,6 +2,7 @@ import Ajv from "ajv";
 import { AuditEntryEntity, UserEntity } from "../../hub/db/entities";
 import { main as cli } from "../../hub/cli";
 import { REST_ROUTES } from "../../hub/services/gateway/routes";
+import { describeImports } from "./imports.suite";
 import { DEMO_USERS } from "../../hub/demo/seed";
 import {
   DEMO_PASSWORD,
@@ -54,7 +55,14 @@ export function describeHubSuite(topology: Topology): void {
         expect(ready.status).toBe(200);
         expect(ready.body).toEqual({
           status: "ready",
-          checks: { access: "ok", org: "ok", audit: "ok", catalog: "ok", "risk-lookup": "ok" },
+          checks: {
+            access: "ok",
+            org: "ok",
+            audit: "ok",
+            catalog: "ok",
+            "risk-lookup": "ok",
+            imports: "ok",
+          },
         });
       });
 
@@ -900,6 +908,8 @@ export function describeHubSuite(topology: Topology): void {
         );
       });
     });
+
+    describeImports(() => h, token);
 
     describe("bad input changes nothing", () => {
       async function userCount() {

@@ -4,6 +4,8 @@ import path from "node:path";
 import { main as cli } from "../../hub/cli";
 import { loadConfig } from "../../hub/config";
 import { startHub } from "../../hub/hub";
+import { openDatabase } from "../../hub/db/database";
+import { ImportJobEntity, ProductEntity } from "../../hub/db/entities";
 
 /** Operator paths on the embedded defaults: a bank's first start without demo data, and key custody. */
 describe("operations", () => {
@@ -92,5 +94,52 @@ describe("operations", () => {
     process.env.PORT = "eighty";
     expect(await cli(["migrate"], capture().out)).toBe(1);
     expect(() => loadConfig()).toThrow("PORT: must be a whole number");
+  });
+
+  it("runs an import job cut short by a crash again at the next start, from its kept upload", async () => {
+    Object.assign(process.env, { HUB_DEMO: "on", HUB_DEMO_PASSWORD: "Demo-Pass-2026!" });
+    const first = await startHub(loadConfig());
+    await first.stop();
+
+    // What a crash in the middle of writing leaves: the job row says "writing", the upload is on disk, and the
+    // transaction that was writing the rows never committed.
+    const jobId = "6c1f0b8e-3b0a-4e1c-9a53-2f7c1d9e0a11";
+    const csv =
+      "产品代码,产品名称,产品类型,风险等级\r\nCRASH-001,断电前导入,理财,R2\r\nCRASH-002,断电前导入,基金,R3\r\n";
+    fs.mkdirSync(path.join(dataDir, "imports"), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, "imports", `${jobId}.upload`), csv);
+    const offline = await openDatabase(loadConfig().database);
+    await offline.manager.getRepository(ImportJobEntity).insert({
+      id: jobId,
+      kind: "products",
+      status: "writing",
+      fileName: "products.csv",
+      contentType: "text/csv",
+      sizeBytes: Buffer.byteLength(csv),
+      orgCode: "000000",
+      totalRows: 2,
+      processedRows: 1,
+      result: null,
+      createdBy: "hq.admin",
+      createdAt: new Date().toISOString(),
+      finishedAt: null,
+    });
+    await offline.close();
+
+    const hub = await startHub(loadConfig());
+    try {
+      const jobs = hub.db!.manager.getRepository(ImportJobEntity);
+      let job = await jobs.findOneByOrFail({ id: jobId });
+      for (let i = 0; i < 100 && job.status !== "done"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        job = await jobs.findOneByOrFail({ id: jobId });
+      }
+      expect(job).toMatchObject({ status: "done", processedRows: 2 });
+      expect(JSON.parse(job.result!)).toEqual({ result: { inserted: 2, updated: 0, unchanged: 0 } });
+      expect(await hub.db!.manager.getRepository(ProductEntity).countBy({ name: "断电前导入" })).toBe(2);
+      expect(fs.existsSync(path.join(dataDir, "imports", `${jobId}.upload`))).toBe(false);
+    } finally {
+      await hub.stop();
+    }
   });
 });

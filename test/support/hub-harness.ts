@@ -23,6 +23,8 @@ export interface ApiOptions {
   token?: string;
   body?: unknown;
   rawBody?: string | Buffer;
+  /** A multipart/form-data body (fetch sets its boundary). */
+  form?: FormData;
   headers?: Record<string, string>;
 }
 
@@ -109,7 +111,7 @@ export async function startHarness(topology: Topology): Promise<Harness> {
       back = await startHub(
         loadConfig({
           ...env,
-          HUB_SERVICES: "access,org,audit,catalog,risk-lookup",
+          HUB_SERVICES: "access,org,audit,catalog,risk-lookup,imports",
           HUB_NODE_ID: `back-${run}`,
         }),
         {
@@ -121,7 +123,10 @@ export async function startHarness(topology: Topology): Promise<Harness> {
         clock: clock.now,
       });
       hubs.push(front);
-      await front.broker.waitForServices(["access", "org", "audit", "catalog", "risk-lookup"], 15_000);
+      await front.broker.waitForServices(
+        ["access", "org", "audit", "catalog", "risk-lookup", "imports"],
+        15_000,
+      );
     } else {
       front = back = await startHub(loadConfig(env), { clock: clock.now });
       hubs.push(front);
@@ -139,8 +144,9 @@ export async function startHarness(topology: Topology): Promise<Harness> {
   ): Promise<ApiResponse<T>> => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | Buffer | undefined;
-    if (options.rawBody !== undefined) body = options.rawBody;
+    let body: string | Buffer | FormData | undefined;
+    if (options.form !== undefined) body = options.form;
+    else if (options.rawBody !== undefined) body = options.rawBody;
     else if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers["content-type"] ??= "application/json";

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ENVIRONMENT_VARIABLES } from "../../hub/config";
 import { ERROR_CODES } from "../../hub/errors/codes";
+import { IMPORT_ERROR_CODES } from "../../hub/imports/errors";
 import { REST_ROUTES } from "../../hub/services/gateway/routes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -71,6 +72,16 @@ describe("docs/errors.md", () => {
   it("documents no code that does not exist", () => {
     const documented = upperCaseFirstCells(errorsMd).filter((name) => name.startsWith("HUB_"));
     expect(documented.filter((name) => !(name in ERROR_CODES))).toEqual([]);
+  });
+
+  const importSection = errorsMd.slice(errorsMd.indexOf("## Import row errors"));
+  it.each(Object.keys(IMPORT_ERROR_CODES))("lists the import row code %s", (code) => {
+    expect(tableRow(importSection, code)).not.toBeNull();
+  });
+
+  it("lists no import row code that does not exist", () => {
+    const listed = upperCaseFirstCells(importSection);
+    expect(listed.filter((name) => !(name in IMPORT_ERROR_CODES))).toEqual([]);
   });
 });
 

@@ -67,10 +67,12 @@ export interface GatewayOptions {
 export function createGatewayService({ config, schemas, metrics, clock }: GatewayOptions): ServiceSchema {
   const routesByKey = new Map<string, RestRoute>();
   const aliases: Record<string, string> = {};
+  const uploadAliases: Record<string, string> = {};
   for (const route of REST_ROUTES) {
     const aliased = aliasPath(route.path);
     routesByKey.set(routeKey(route.method, aliased), route);
-    aliases[`${route.method} ${aliased}`] = route.action;
+    if (route.upload) uploadAliases[`${route.method} ${aliased}`] = `multipart:${route.action}`;
+    else aliases[`${route.method} ${aliased}`] = route.action;
   }
   const openApi = buildOpenApi(schemas);
   const requiredServices = SERVICE_NAMES.filter((s) => s !== "gateway");
@@ -122,7 +124,13 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
     }
 
     let body = req.$params.body;
-    if (spec.body) {
+    if (spec.upload) {
+      // The file is streamed to the action after this hook; only its envelope is checked here.
+      if (!/^multipart\/form-data\b/i.test(String(req.headers["content-type"] ?? ""))) {
+        throw new HubError("HUB_UNSUPPORTED_MEDIA_TYPE", "send the file as multipart/form-data");
+      }
+      body = undefined;
+    } else if (spec.body) {
       if (hasBody(req) && !isJson(req)) throw new HubError("HUB_UNSUPPORTED_MEDIA_TYPE");
       if (body === undefined && spec.bodyOptional) body = {};
       if (body === undefined)
@@ -175,6 +183,8 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
       onError,
       routes: [
         {
+          // Named, because moleculer-web takes two unnamed routes of one path for the same route.
+          name: "rest",
           path: "/api/v1",
           mappingPolicy: "restrict",
           mergeParams: false,
@@ -185,6 +195,21 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
           onAfterCall: finishCall,
           onError,
           callOptions: { timeout: 30_000 },
+        },
+        {
+          // File uploads: streamed to the action as they arrive, over a slow branch link if need be.
+          name: "uploads",
+          path: "/api/v1",
+          mappingPolicy: "restrict",
+          mergeParams: false,
+          autoAliases: false,
+          aliases: uploadAliases,
+          bodyParsers: { json: false, urlencoded: false },
+          busboyConfig: { limits: { files: 1, fileSize: config.importMaxBytes } },
+          onBeforeCall: prepareCall,
+          onAfterCall: finishCall,
+          onError,
+          callOptions: { timeout: 30 * 60_000 },
         },
         {
           path: "/widgets",

@@ -14,6 +14,7 @@ function classify(err: AnyError): { code: ErrorCode; specific?: string; details?
     case "entity.parse.failed":
       return { code: "HUB_BAD_JSON", specific: err.message };
     case "entity.too.large":
+    case "PAYLOAD_TOO_LARGE":
       return { code: "HUB_BODY_TOO_LARGE" };
     case "encoding.unsupported":
     case "charset.unsupported":
@@ -30,6 +31,9 @@ function classify(err: AnyError): { code: ErrorCode; specific?: string; details?
     case "REQUEST_SKIPPED":
       return { code: "HUB_SERVICE_UNAVAILABLE", specific: err.message };
   }
+  // moleculer-web's answer to a multipart request without a file part carries no type of its own.
+  if (err.name === "MoleculerClientError" && /^File missing/.test(err.message))
+    return { code: "HUB_FILE_MISSING" };
   if (err.name === "ServiceNotFoundError" || err.name === "ServiceNotAvailableError") {
     return { code: "HUB_SERVICE_UNAVAILABLE", specific: err.message };
   }

@@ -65,11 +65,45 @@ function operation(schemas: SchemaRegistry, route: RestRoute) {
             }
           : {}),
       },
+      ...(route.upload
+        ? {
+            "202": {
+              description: "已受理 Accepted: a large file runs as a job; follow Location for its progress",
+            },
+          }
+        : {}),
       "4XX": ERROR_RESPONSE,
       "5XX": ERROR_RESPONSE,
     },
   };
   if (route.auth) op.security = [{ bearer: [] }];
+  if (route.download) {
+    (op.responses as Record<string, unknown>)["200"] = {
+      description: "文件 The file, as an attachment",
+      content: {
+        "text/csv": { schema: { type: "string" } },
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+          schema: { type: "string", format: "binary" },
+        },
+      },
+    };
+  }
+  if (route.upload) {
+    op.requestBody = {
+      required: true,
+      content: {
+        "multipart/form-data": {
+          schema: {
+            type: "object",
+            required: ["file"],
+            properties: {
+              file: { type: "string", format: "binary", description: "CSV (UTF-8 or GBK) or XLSX" },
+            },
+          },
+        },
+      },
+    };
+  }
   if (route.body) {
     op.requestBody = {
       required: !route.bodyOptional,

@@ -8,12 +8,17 @@ export interface RestRoute {
   path: string;
   action: string;
   summary: string;
-  tag: "auth" | "orgs" | "users" | "audit" | "products" | "customers" | "risk" | "scripts";
+  tag: "auth" | "orgs" | "users" | "audit" | "products" | "customers" | "risk" | "scripts" | "imports";
   /** false only for login. */
   auth: boolean;
   /** Still reachable when the user must change their password first. */
   beforePasswordChange?: boolean;
   body?: string;
+  /**
+   * A multipart/form-data upload of one file (any field name): the action receives the file as a stream and its
+   * name and type in meta. Such a route may answer 202 with a job instead of its result.
+   */
+  upload?: true;
   /** The body may be left out entirely (it is then `{}`). */
   bodyOptional?: boolean;
   query?: string;
@@ -22,6 +27,8 @@ export interface RestRoute {
   fixed?: Record<string, unknown>;
   response?: string;
   status?: 200 | 201;
+  /** Answered as a file download (not JSON). */
+  download?: true;
 }
 
 export const REST_ROUTES: readonly RestRoute[] = [
@@ -332,6 +339,61 @@ export const REST_ROUTES: readonly RestRoute[] = [
     tag: "scripts",
     auth: true,
     query: "rest/script-query",
+  },
+  {
+    method: "POST",
+    path: "/imports/products",
+    action: "imports.importProducts",
+    summary: "导入产品 Import products from CSV or XLSX (head office; a branch for its subtree)",
+    tag: "imports",
+    auth: true,
+    upload: true,
+  },
+  {
+    method: "POST",
+    path: "/imports/customers",
+    action: "imports.importCustomers",
+    summary: "导入客户 Import customers and their risk assessments from CSV or XLSX (head office)",
+    tag: "imports",
+    auth: true,
+    upload: true,
+  },
+  {
+    method: "GET",
+    path: "/imports/templates/{kind}",
+    action: "imports.template",
+    summary: "导入模板 Download the file to fill in for an import",
+    tag: "imports",
+    auth: true,
+    params: "rest/import-kind-path",
+    query: "rest/import-template-query",
+    download: true,
+  },
+  {
+    method: "GET",
+    path: "/imports/{jobId}",
+    action: "imports.job",
+    summary: "导入进度 An import job: progress, then counts or every error",
+    tag: "imports",
+    auth: true,
+    params: "rest/import-job-path",
+  },
+  {
+    method: "GET",
+    path: "/risk-assessments/settings",
+    action: "risk-lookup.assessmentSettings",
+    summary: "评估有效期 How long a new risk assessment stays valid",
+    tag: "risk",
+    auth: true,
+  },
+  {
+    method: "PATCH",
+    path: "/risk-assessments/settings",
+    action: "risk-lookup.updateAssessmentSettings",
+    summary: "设置评估有效期 Set how long new risk assessments stay valid (head office; audited)",
+    tag: "risk",
+    auth: true,
+    body: "rest/assessment-settings-update",
   },
   {
     method: "GET",

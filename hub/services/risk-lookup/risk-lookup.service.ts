@@ -11,7 +11,6 @@ import {
 import type { ProductType } from "../../domain/recording-required";
 import { buildSaleScript, qualificationProblem, type ScriptInput } from "../../domain/sales-script";
 import {
-  DEFAULT_ASSESSMENT_VALIDITY_MONTHS,
   defaultValidUntil,
   isAssessmentValid,
   latestAssessment,
@@ -34,12 +33,15 @@ import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
 import type { AuditLocals } from "../audit/audit-spec";
 import { healthAction } from "../health.mixin";
 import { localCatalogSource } from "./local-source";
+import {
+  readValiditySetting,
+  VALIDITY_MONTHS_MAX,
+  VALIDITY_MONTHS_MIN,
+  VALIDITY_SETTING,
+} from "./assessment-settings";
 import type { CustomerQuery, CustomerRecord, RiskSource } from "./sources";
 
 type Locals = { locals: AuditLocals };
-
-/** Head office's period of validity of an assessment, in months (setting; default 12). */
-export const VALIDITY_SETTING = "riskAssessment.validityMonths";
 
 interface StaffView {
   username: string;
@@ -120,11 +122,8 @@ export function createRiskLookupService(
       throw new HubError("HUB_CUSTOMER_NOT_FOUND", `no customer ${a.customerNo}`, {
         field: "body.customerNo",
       });
-    const setting = await rt.db.manager.getRepository(SettingEntity).findOneBy({ name: VALIDITY_SETTING });
-    const validUntil = defaultValidUntil(
-      a.assessedAt,
-      setting ? Number(setting.value) : DEFAULT_ASSESSMENT_VALIDITY_MONTHS,
-    );
+    const { validityMonths } = await readValiditySetting(rt.db.manager);
+    const validUntil = defaultValidUntil(a.assessedAt, validityMonths);
     const row: RiskAssessmentRow = {
       ...a,
       id: crypto.randomUUID(),
@@ -277,6 +276,49 @@ export function createRiskLookupService(
           });
           ctx.locals.auditDetails = { version: definition.version, questions: definition.questions.length };
           return { version: definition.version, active: true };
+        },
+      },
+
+      /** The period for which a new assessment is valid (head office's setting). */
+      assessmentSettings: {
+        async handler(ctx: HubContext) {
+          const actor = actorOf(ctx);
+          await authorize(ctx, "customer.read", actor.orgCode);
+          return readValiditySetting(rt.db.manager);
+        },
+      },
+
+      /** 总行 sets the period of validity of new assessments; those already made keep their valid-until day. */
+      updateAssessmentSettings: {
+        audit: { action: "riskAssessment.configure", target: () => `setting:${VALIDITY_SETTING}` },
+        async handler(ctx: HubContext<{ validityMonths: number }> & Locals) {
+          const root = await ctx.call<OrgRef>("org.root");
+          const actor = await authorize(ctx, "riskAssessment.configure", root.code);
+          const { validityMonths } = ctx.params;
+          if (validityMonths < VALIDITY_MONTHS_MIN || validityMonths > VALIDITY_MONTHS_MAX) {
+            throw new ValidationError([
+              {
+                field: "body.validityMonths",
+                code: "range",
+                message: `must be ${VALIDITY_MONTHS_MIN} to ${VALIDITY_MONTHS_MAX} months`,
+              },
+            ]);
+          }
+          const before = await rt.db.transaction(async (m) => {
+            const previous = await readValiditySetting(m);
+            await m.getRepository(SettingEntity).save({
+              name: VALIDITY_SETTING,
+              value: String(validityMonths),
+              updatedBy: actor.username,
+              updatedAt: rt.clock().toISOString(),
+            });
+            return previous;
+          });
+          ctx.locals.auditDetails = {
+            before: { validityMonths: before.validityMonths },
+            after: { validityMonths },
+          };
+          return readValiditySetting(rt.db.manager);
         },
       },
 
