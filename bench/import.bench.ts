@@ -16,7 +16,7 @@ import ExcelJS from "exceljs";
 import { loadConfig } from "../hub/config";
 import { CustomerEntity, ProductEntity } from "../hub/db/entities";
 import { startHub, type Hub } from "../hub/hub";
-import { parseImport, type ImportKind } from "../hub/imports";
+import { COLUMNS, parseImport, type ImportKind } from "../hub/imports";
 import { idCardCheckCharacter } from "../hub/imports/id-card";
 
 const DEMO_PASSWORD = "Bench-Pass-2026!";
@@ -25,28 +25,8 @@ const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000);
 const BAD_ROW = ROWS - 1; // spreadsheet row: the header is row 1, so this is the second-to-last data row
 const TODAY = new Date().toISOString().slice(0, 10);
 
-const CUSTOMER_HEADER = [
-  "客户号",
-  "姓名",
-  "证件类型",
-  "证件号码",
-  "手机号",
-  "出生日期",
-  "风险等级",
-  "评估日期",
-  "有效期至",
-];
-const PRODUCT_HEADER = [
-  "产品代码",
-  "产品名称",
-  "产品类型",
-  "风险等级",
-  "发行机构",
-  "成立日期",
-  "到期日",
-  "期限(月)",
-  "是否双录",
-];
+const CUSTOMER_HEADER = COLUMNS.customers.map((c) => c.zh);
+const PRODUCT_HEADER = COLUMNS.products.map((c) => c.zh);
 const TYPES = ["理财", "基金", "信托", "资管", "权益投资", "保险", "其他"];
 
 function idCard(i: number): string {
@@ -154,9 +134,28 @@ async function importFile(url: string, token: string, kind: ImportKind, file: Bu
     headers: { authorization: `Bearer ${token}` },
     body: form,
   });
-  let state = (await res.json()) as JobState & { jobId: string };
-  if (res.status !== 202 && res.status !== 200)
-    throw new Error(`upload ${name}: ${res.status} ${JSON.stringify(state)}`);
+  const body = (await res.json()) as JobState & {
+    jobId: string;
+    inserted: number;
+    updated: number;
+    unchanged: number;
+    error?: { code: string; details: { jobId: string; errors: JobState["errors"] } };
+  };
+  // A file small enough to be imported while the request waits answers 200 or 422 instead of a job (BENCH_IMPORT_ROWS).
+  let state: JobState & { jobId: string } =
+    res.status === 422 && body.error?.code === "HUB_IMPORT_INVALID"
+      ? {
+          jobId: body.error.details.jobId,
+          status: "invalid",
+          totalRows: null,
+          processedRows: 0,
+          errors: body.error.details.errors,
+        }
+      : res.status === 200
+        ? { ...body, result: { inserted: body.inserted, updated: body.updated, unchanged: body.unchanged } }
+        : body;
+  if (res.status !== 202 && res.status !== 200 && state.status !== "invalid")
+    throw new Error(`upload ${name}: ${res.status} ${JSON.stringify(body)}`);
   const jobId = state.jobId;
   let lastShown = "";
   while (["queued", "reading", "writing"].includes(state.status)) {

@@ -1,17 +1,8 @@
+import { CUSTOMER_HEADER_EN, PRODUCT_HEADER_EN } from "../../test/fixtures/imports/files";
 import { mergeCustomer, mergeProduct, type CustomerFacts, type ProductFacts } from "./merge";
 import type { CustomerRow, ProductRow } from "./validate";
 
-const ALL_PRODUCT_COLUMNS = new Set([
-  "productCode",
-  "name",
-  "type",
-  "risk",
-  "issuer",
-  "inceptionDate",
-  "maturityDate",
-  "termMonths",
-  "recordingRequired",
-]);
+const ALL_PRODUCT_COLUMNS = new Set(PRODUCT_HEADER_EN);
 const REQUIRED_PRODUCT_COLUMNS = new Set(["productCode", "name", "type", "risk"]);
 const HQ = { headOffice: true } as const;
 const BRANCH = { headOffice: false } as const;
@@ -185,17 +176,7 @@ describe("mergeProduct", () => {
   });
 });
 
-const ALL_CUSTOMER_COLUMNS = new Set([
-  "customerNo",
-  "name",
-  "idType",
-  "idNumber",
-  "phone",
-  "birthDate",
-  "riskLevel",
-  "assessedAt",
-  "validUntil",
-]);
+const ALL_CUSTOMER_COLUMNS = new Set(CUSTOMER_HEADER_EN);
 const REQUIRED_CUSTOMER_COLUMNS = new Set(["customerNo", "name", "idType", "idNumber"]);
 
 function customerRow(overrides: Partial<CustomerRow> = {}): CustomerRow {
