@@ -8,10 +8,10 @@
  * Cells are never evaluated: a cell starting with "=", "+", "-" or "@" is plain text here. In a typed column it
  * fails that column's format; in a free-text column (names, issuer) it is kept verbatim, and whoever writes these
  * values back into a spreadsheet (the exporter) must neutralise them there.
- *
- * The enumerations below are local to the import until the domain modules are reconciled with them.
  */
 
+import { PRODUCT_TYPES, type ProductType } from "../domain/recording-required";
+import { CUSTOMER_LEVELS, PRODUCT_RISKS, type CustomerLevel, type ProductRisk } from "../domain/risk";
 import { bilingual, type ImportErrorCode } from "./errors";
 import { parseDate, describeDateProblem } from "./dates";
 import { idCardProblem } from "./id-card";
@@ -20,22 +20,9 @@ import { codePointLength, foldWidth, hasControlCharacters } from "./text";
 export type ImportKind = "products" | "customers";
 export const IMPORT_KINDS: readonly ImportKind[] = ["products", "customers"];
 
-export const PRODUCT_TYPES = [
-  "WEALTH",
-  "FUND",
-  "TRUST",
-  "ASSET_MGMT",
-  "EQUITY",
-  "INSURANCE",
-  "OTHER",
-] as const;
-export type ProductType = (typeof PRODUCT_TYPES)[number];
-
-export const PRODUCT_RISKS = ["R1", "R2", "R3", "R4", "R5"] as const;
-export type ProductRisk = (typeof PRODUCT_RISKS)[number];
-
-export const CUSTOMER_LEVELS = ["C1", "C2", "C3", "C4", "C5"] as const;
-export type CustomerLevel = (typeof CUSTOMER_LEVELS)[number];
+// The enumerations are the domain's; the import adds only its accepted spellings (Chinese names, aliases).
+export { PRODUCT_TYPES, type ProductType } from "../domain/recording-required";
+export { CUSTOMER_LEVELS, PRODUCT_RISKS, type CustomerLevel, type ProductRisk } from "../domain/risk";
 
 export const ID_TYPES = ["ID_CARD", "PASSPORT", "HK_MO_PASS", "TW_PASS", "FOREIGN_PR", "OTHER"] as const;
 export type IdType = (typeof ID_TYPES)[number];

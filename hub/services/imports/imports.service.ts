@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
+import { In } from "typeorm";
 import { ImportJobEntity, type ImportJobRow, type ImportJobStatus } from "../../db/entities";
 import { businessDay } from "../../domain/business-day";
 import { HubError } from "../../errors/hub-error";
@@ -78,7 +79,7 @@ export function createImportsService(rt: HubRuntime): ServiceSchema {
   let broker: ServiceBroker;
   const running = new Set<Promise<unknown>>();
 
-  async function importer(job: ImportJobRow, root: OrgRef): Promise<ImporterRef> {
+  function importer(job: ImportJobRow, root: OrgRef): ImporterRef {
     return {
       username: job.createdBy,
       orgCode: job.orgCode ?? root.code,
@@ -107,7 +108,7 @@ export function createImportsService(rt: HubRuntime): ServiceSchema {
         outcome = { status: "invalid", errors: parsed.errors };
       } else {
         await setJob(job.id, { status: "writing", totalRows: parsed.rows.length });
-        const who = await importer(job, root);
+        const who = importer(job, root);
         const progress = (done: number) => live.set(job.id, done);
         try {
           const counts = await rt.db.transaction(async (m) => {
@@ -194,9 +195,9 @@ export function createImportsService(rt: HubRuntime): ServiceSchema {
 
   /** Jobs cut short by a stop or a crash start again from their upload; their writes were never committed. */
   async function resumeStranded() {
-    const stranded = (await jobs().find()).filter(
-      (j) => RESUMABLE.includes(j.status) && fs.existsSync(spoolFile(j.id)),
-    );
+    // Only jobs that may need running again: a finished one can carry every error of its file.
+    const candidates = await jobs().find({ where: { status: In([...RESUMABLE]) } });
+    const stranded = candidates.filter((j) => fs.existsSync(spoolFile(j.id)));
     if (!stranded.length) return;
     await broker.waitForServices(["org", "audit"]);
     const root = await broker.call<OrgRef>("org.root");
