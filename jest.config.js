@@ -1,7 +1,11 @@
 /** Unit specs sit beside the code; cross-service flows live in test/. */
 const transform = {
   "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }],
+  // ESM-only packages (tus server and its HTTP adapter), compiled to CommonJS for Jest; Node loads them natively.
+  "^.+\\.m?js$": ["@swc/jest", { jsc: { target: "es2022" }, module: { type: "commonjs" } }],
 };
+const transformIgnorePatterns = ["/node_modules/(?!(@tus|srvx)/)"];
+const moduleFileExtensions = ["ts", "js", "mjs", "cjs", "json", "node"];
 
 module.exports = {
   reporters: ["default", "<rootDir>/test/support/closing-line.reporter.js"],
@@ -14,6 +18,8 @@ module.exports = {
       displayName: "unit",
       testEnvironment: "node",
       transform,
+      transformIgnorePatterns,
+      moduleFileExtensions,
       testMatch: [
         "<rootDir>/hub/**/*.spec.ts",
         "<rootDir>/plugins/**/*.spec.ts",
@@ -24,6 +30,8 @@ module.exports = {
       displayName: "integration",
       testEnvironment: "node",
       transform,
+      transformIgnorePatterns,
+      moduleFileExtensions,
       testMatch: ["<rootDir>/test/integration/**/*.spec.ts"],
     },
   ],

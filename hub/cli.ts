@@ -5,7 +5,10 @@ import { bootstrapHeadOffice } from "./bootstrap";
 import { openRuntime } from "./hub";
 import { runHub } from "./main";
 import { PACKAGE_VERSION } from "./paths";
-import { verifyStoredChain } from "./services/audit/chain-store";
+import { appendEntries, verifyStoredChain } from "./services/audit/chain-store";
+import { alarmSink } from "./services/evidence-alarms";
+import { scrubRecordings } from "./services/recordings/scrubber";
+import { openEvidenceStore } from "./storage";
 
 const HELP = `dual-record ${PACKAGE_VERSION} — 双录中台 command line
 
@@ -18,6 +21,10 @@ Usage: dual-record <command>
                   prints a one-time password that must be changed at first login
   audit verify    re-hash the whole audit chain and check its signed checkpoints offline;
                   prints {"ok","entries","brokenAt"?} and exits 1 when the chain is broken
+  evidence verify [--id ID]
+                  re-hash both replicas of every submitted recording (or only ID) against its manifest;
+                  repairs a missing or corrupt copy from the good one (an alarm each), prints
+                  {"ok","recordings","objects","repaired","failed"} and exits 1 when a recording has no good copy
   help            this text
 
 Configuration comes from environment variables (README.md, "Configuration").`;
@@ -46,6 +53,44 @@ async function auditVerify(out: Out): Promise<number> {
     return result.ok ? 0 : 1;
   } finally {
     await db.close();
+  }
+}
+
+/** The scrubber's pass, run offline on this host's replica roots; alarms go to the log and the chain as in a hub. */
+async function evidenceVerify(args: readonly string[], out: Out): Promise<number> {
+  const id = args.includes("--id") ? option(args, "--id") : undefined;
+  if (id === "") {
+    out.error("evidence verify: --id needs a recording id");
+    return 2;
+  }
+  const runtime = await openRuntime(loadConfig(), () => new Date());
+  runtime.metrics.stop();
+  try {
+    const append = (draft: Parameters<typeof appendEntries>[1][number]) =>
+      appendEntries(runtime.db, [draft], {
+        privateKey: runtime.auditKeys.privateKey,
+        checkpointEvery: runtime.config.auditCheckpointEvery,
+        now: runtime.clock,
+      });
+    const store = openEvidenceStore(
+      runtime.config,
+      alarmSink(
+        append,
+        () => ({ error: (message: unknown) => out.error(String(message)) }),
+        runtime.metrics,
+        runtime.clock,
+      ),
+    );
+    const report = await scrubRecordings(runtime.db, store, {
+      id,
+      onProgress: (n) => {
+        if (n % 100 === 0) out.error(`verified ${n} recordings…`);
+      },
+    });
+    out.log(JSON.stringify(report));
+    return report.ok ? 0 : 1;
+  } finally {
+    await runtime.db.close();
   }
 }
 
@@ -86,6 +131,10 @@ export async function main(argv: readonly string[], out: Out = console): Promise
       case "audit":
         if (sub === "verify") return await auditVerify(out);
         out.error(`unknown audit command "${sub ?? ""}"; try: dual-record audit verify`);
+        return 2;
+      case "evidence":
+        if (sub === "verify") return await evidenceVerify(argv.slice(2), out);
+        out.error(`unknown evidence command "${sub ?? ""}"; try: dual-record evidence verify [--id ID]`);
         return 2;
       case "--version":
       case "-v":

@@ -10,6 +10,7 @@ export const SERVICE_NAMES = [
   "catalog",
   "risk-lookup",
   "imports",
+  "recordings",
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -44,6 +45,23 @@ export interface HubConfig {
   importMaxBytes: number;
   /** Uploads up to this size are imported while the request waits; bigger ones run as a job. */
   importInlineBytes: number;
+  /** 32-byte key (base64) that wraps each recording's data key; generated into the data dir when absent. */
+  masterKey: Buffer | null;
+  /** The two replica roots of the evidence store (the outlet's and the branch's copy). */
+  storePrimary: string;
+  storeBackup: string;
+  /** Replicas an upload must reach; 1 lets uploads go on while one root is down (the scrubber copies later). */
+  storeMinReplicas: 1 | 2;
+  /** Largest recording upload. */
+  uploadMaxBytes: number;
+  /** Largest original the media worker takes on: a job needs about three times its input in memory. */
+  mediaMaxInputBytes: number;
+  /** Media worker engine: ffmpeg.wasm, a native ffmpeg on PATH, or native when present else wasm. */
+  mediaEngine: "wasm" | "native" | "auto";
+  /** Media jobs waiting beyond the running one; more are refused and retried later, never lost. */
+  mediaQueueSize: number;
+  /** Seconds between two passes of the evidence scrubber (0: never in the background). */
+  scrubIntervalSeconds: number;
   auditSigningKeyFile: string | null;
   auditCheckpointEvery: number;
   auditCheckpointSeconds: number;
@@ -73,6 +91,15 @@ export const ENVIRONMENT_VARIABLES = [
   "HUB_JSON_LIMIT",
   "HUB_IMPORT_MAX_SIZE",
   "HUB_IMPORT_INLINE_SIZE",
+  "HUB_MASTER_KEY",
+  "HUB_STORE_PRIMARY",
+  "HUB_STORE_BACKUP",
+  "HUB_STORE_MIN_REPLICAS",
+  "HUB_UPLOAD_MAX_SIZE",
+  "HUB_MEDIA_MAX_SIZE",
+  "HUB_MEDIA_ENGINE",
+  "HUB_MEDIA_QUEUE",
+  "HUB_SCRUB_INTERVAL",
   "HUB_AUDIT_SIGNING_KEY",
   "HUB_AUDIT_CHECKPOINT_EVERY",
   "HUB_AUDIT_CHECKPOINT_SECONDS",
@@ -184,14 +211,11 @@ function services(raw: string | undefined): readonly ServiceName[] {
   return names as ServiceName[];
 }
 
-function dataKey(raw: string | undefined): Buffer | null {
+function key32(name: string, raw: string | undefined): Buffer | null {
   if (!raw) return null;
   const key = Buffer.from(raw, "base64");
   if (key.length !== 32 || key.toString("base64") !== raw.trim()) {
-    throw new ConfigError(
-      "HUB_DATA_KEY",
-      "must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)",
-    );
+    throw new ConfigError(name, "must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)");
   }
   return key;
 }
@@ -230,13 +254,22 @@ export function loadConfig(env: Env = process.env): HubConfig {
     demoPassword,
     tokenTtlSeconds: env.HUB_TOKEN_TTL ? parseDuration("HUB_TOKEN_TTL", env.HUB_TOKEN_TTL) : 8 * 3600,
     tokenSecret,
-    dataKey: dataKey(env.HUB_DATA_KEY),
+    dataKey: key32("HUB_DATA_KEY", env.HUB_DATA_KEY),
     passwordMaxAgeDays: integer(env, "HUB_PASSWORD_MAX_AGE_DAYS", 90, 1, 3650),
     lockoutThreshold: integer(env, "HUB_LOCKOUT_THRESHOLD", 5, 1, 100),
     lockoutMinutes: integer(env, "HUB_LOCKOUT_MINUTES", 15, 1, 1440),
     jsonLimitBytes: size(env, "HUB_JSON_LIMIT", 1024 ** 2, 1024, 64 * 1024 ** 2),
     importMaxBytes: size(env, "HUB_IMPORT_MAX_SIZE", 100 * 1024 ** 2, 1024, 1024 ** 3),
     importInlineBytes: size(env, "HUB_IMPORT_INLINE_SIZE", 512 * 1024, 0, 1024 ** 3),
+    masterKey: key32("HUB_MASTER_KEY", env.HUB_MASTER_KEY),
+    storePrimary: path.resolve(env.HUB_STORE_PRIMARY || path.join(dataDir, "evidence", "primary")),
+    storeBackup: path.resolve(env.HUB_STORE_BACKUP || path.join(dataDir, "evidence", "backup")),
+    storeMinReplicas: integer(env, "HUB_STORE_MIN_REPLICAS", 2, 1, 2) as 1 | 2,
+    uploadMaxBytes: size(env, "HUB_UPLOAD_MAX_SIZE", 4 * 1024 ** 3, 1024, 64 * 1024 ** 3),
+    mediaMaxInputBytes: size(env, "HUB_MEDIA_MAX_SIZE", 512 * 1024 ** 2, 1024, 4 * 1024 ** 3),
+    mediaEngine: oneOf(env, "HUB_MEDIA_ENGINE", ["wasm", "native", "auto"] as const, "auto"),
+    mediaQueueSize: integer(env, "HUB_MEDIA_QUEUE", 16, 1, 10_000),
+    scrubIntervalSeconds: integer(env, "HUB_SCRUB_INTERVAL", 6 * 3600, 0, 30 * 86400),
     auditSigningKeyFile: env.HUB_AUDIT_SIGNING_KEY || null,
     auditCheckpointEvery: integer(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000),
     auditCheckpointSeconds: integer(env, "HUB_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86400),

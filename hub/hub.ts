@@ -6,7 +6,10 @@ import { AuditCheckpointEntity } from "./db/entities";
 import { keyIdOf } from "./domain/audit-chain";
 import { seedDemoData, type DemoSeedResult } from "./demo/seed";
 import { ConfigError } from "./errors/hub-error";
-import { loadAuditKeys, loadDataKey, loadTokenSecret } from "./keys";
+import { loadAuditKeys, loadDataKey, loadMasterKey, loadTokenSecret } from "./keys";
+import { KeyRing } from "./storage/data-keys";
+import { openEvidenceStore } from "./storage";
+import { alarmSink } from "./services/evidence-alarms";
 import { FieldCipher } from "./crypto/field-cipher";
 import type { HubRuntime } from "./runtime";
 import { SchemaRegistry } from "./schemas";
@@ -20,6 +23,7 @@ import { createOrgService } from "./services/org/org.service";
 import { createCatalogService } from "./services/catalog/catalog.service";
 import { createRiskLookupService } from "./services/risk-lookup/risk-lookup.service";
 import { createImportsService } from "./services/imports/imports.service";
+import { createRecordingsService } from "./services/recordings/recordings.service";
 
 export interface HubOptions {
   /** A clock tests can move (lockout, expiry); defaults to the system clock. */
@@ -43,6 +47,7 @@ const SERVICES_WITH_DATABASE: readonly ServiceName[] = [
   "catalog",
   "risk-lookup",
   "imports",
+  "recordings",
 ];
 
 /**
@@ -83,6 +88,7 @@ export async function openRuntime(
       tokenSecret: loadTokenSecret(config),
       fields: new FieldCipher(loadDataKey(config)),
       auditKeys,
+      keyRing: new KeyRing(loadMasterKey(config)),
       clock,
       metrics,
     };
@@ -114,16 +120,30 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   }
 
   const broker = new ServiceBroker(brokerOptions(config, [auditMiddleware(clock, metrics)]));
+  // One store per process: the gateway writes and reads media, the recordings service scrubs and processes it.
+  const evidence = {
+    keyRing: runtime?.keyRing ?? new KeyRing(loadMasterKey(config)),
+    store: openEvidenceStore(
+      config,
+      alarmSink(
+        (draft) => broker.call("audit.append", draft),
+        () => broker.getLogger("evidence"),
+        metrics,
+        clock,
+      ),
+    ),
+  };
   // Every node reports its own metrics; the gateway gathers them for /metrics.
   broker.createService(createMetricsService(metrics));
   const factories: Record<ServiceName, () => void> = {
-    gateway: () => broker.createService(createGatewayService({ config, schemas, metrics, clock })),
+    gateway: () => broker.createService(createGatewayService({ config, schemas, metrics, clock, evidence })),
     access: () => broker.createService(createAccessService(runtime!)),
     org: () => broker.createService(createOrgService(runtime!)),
     audit: () => broker.createService(createAuditService(runtime!)),
     catalog: () => broker.createService(createCatalogService(runtime!)),
     "risk-lookup": () => broker.createService(createRiskLookupService(runtime!)),
     imports: () => broker.createService(createImportsService(runtime!)),
+    recordings: () => broker.createService(createRecordingsService(runtime!, evidence)),
   };
   for (const name of SERVICE_NAMES) if (config.services.includes(name)) factories[name]();
 

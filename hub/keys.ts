@@ -35,6 +35,17 @@ export function loadDataKey(config: HubConfig): Buffer {
   return Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64");
 }
 
+/**
+ * Key that wraps every recording's data key: HUB_MASTER_KEY, else generated once into the data dir. Every node
+ * running the gateway or the recordings service needs the same one; losing it loses every recording.
+ */
+export function loadMasterKey(config: HubConfig): Buffer {
+  if (config.masterKey) return config.masterKey;
+  const file = path.join(keysDir(config), "master-key");
+  if (!fs.existsSync(file)) writeSecretFile(file, crypto.randomBytes(32).toString("base64"));
+  return Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64");
+}
+
 /** HMAC secret for bearer tokens: HUB_TOKEN_SECRET, else generated once into the data dir. */
 export function loadTokenSecret(config: HubConfig): Buffer {
   if (config.tokenSecret) return Buffer.from(config.tokenSecret, "utf8");

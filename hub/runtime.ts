@@ -4,6 +4,7 @@ import type { Database } from "./db/database";
 import type { AuditKeys } from "./keys";
 import type { HubMetrics } from "./metrics/metrics";
 import type { SchemaRegistry } from "./schemas";
+import type { KeyRing } from "./storage/data-keys";
 
 /** What services are built from: configuration, the database and keys, and a clock tests can move. */
 export interface HubRuntime {
@@ -14,6 +15,8 @@ export interface HubRuntime {
   /** Encrypts and indexes personal data kept in columns. */
   fields: FieldCipher;
   auditKeys: AuditKeys;
+  /** Wraps and unwraps recordings' data keys with the master key. */
+  keyRing: KeyRing;
   clock: () => Date;
   metrics: HubMetrics;
 }

@@ -422,6 +422,111 @@ export const ImportJobEntity = new EntitySchema<ImportJobRow>({
   },
 });
 
+/** Big integers come back as text from PostgreSQL and Oracle: read them through Number(). */
+type BigIntColumn = string | number | null;
+
+export interface RecordingRow {
+  /** 32 lowercase hex digits. */
+  id: string;
+  kind: string;
+  status: string;
+  customerNo: string;
+  productCode: string;
+  relatedTo: string | null;
+  /** The creator's org unit when it was created. */
+  orgCode: string;
+  createdBy: string;
+  createdAt: string;
+  /** The data key wrapped by the master key (`v1:<masterKeyId>:…`); never leaves the hub except in a grant. */
+  wrappedKey: string;
+  /** The original upload: object id, type (without parameters), plaintext size and SHA-256, stored file's size and SHA-256. */
+  originalObject: string | null;
+  mediaType: string | null;
+  sizeBytes: BigIntColumn;
+  sha256: string | null;
+  storedSize: BigIntColumn;
+  storedSha256: string | null;
+  uploadedAt: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  submittedAt: string | null;
+  /** JSON: the script steps `[{code, at}]` as submitted. */
+  steps: string | null;
+  /** JSON: the watermark facts as submitted. */
+  watermark: string | null;
+  mediaStatus: string;
+  /** JSON: what the media worker found (duration, streams, …). */
+  mediaFacts: string | null;
+  mediaError: string | null;
+  /** Renditions made by the media worker; sizes and hashes as for the original (plaintext, then stored file). */
+  canonicalObject: string | null;
+  canonicalMediaType: string | null;
+  canonicalSize: BigIntColumn;
+  canonicalSha256: string | null;
+  canonicalStoredSize: BigIntColumn;
+  canonicalStoredSha256: string | null;
+  posterObject: string | null;
+  posterMediaType: string | null;
+  posterSize: BigIntColumn;
+  posterSha256: string | null;
+  posterStoredSize: BigIntColumn;
+  posterStoredSha256: string | null;
+  /** The manifest's canonical JSON, sealed at submit, and the seq of its entry in the audit chain. */
+  manifest: string | null;
+  manifestSeq: BigIntColumn;
+}
+
+const hash = (name: string) => ({ name, type: "varchar" as const, length: 64, nullable: true });
+const big = (name: string) => ({ name, type: "bigint" as const, nullable: true });
+const objectRef = (name: string) => ({ name, type: "varchar" as const, length: 32, nullable: true });
+const when = (name: string) => ({ name, type: "varchar" as const, length: 30, nullable: true });
+
+export const RecordingEntity = new EntitySchema<RecordingRow>({
+  name: "Recording",
+  tableName: "recordings",
+  columns: {
+    id: { type: "varchar", length: 32, primary: true },
+    kind: { type: "varchar", length: 16 },
+    status: { type: "varchar", length: 16 },
+    customerNo: { name: "customer_no", type: "varchar", length: 32 },
+    productCode: { name: "product_code", type: "varchar", length: 32 },
+    relatedTo: { name: "related_to", type: "varchar", length: 32, nullable: true },
+    orgCode: { name: "org_code", type: "varchar", length: 12 },
+    createdBy: { name: "created_by", type: "varchar", length: 64 },
+    createdAt: { name: "created_at", type: "varchar", length: 30 },
+    wrappedKey: { name: "wrapped_key", type: "varchar", length: 255 },
+    originalObject: objectRef("original_object"),
+    mediaType: { name: "media_type", type: "varchar", length: 100, nullable: true },
+    sizeBytes: big("size_bytes"),
+    sha256: hash("sha256"),
+    storedSize: big("stored_size"),
+    storedSha256: hash("stored_sha256"),
+    uploadedAt: when("uploaded_at"),
+    startedAt: when("started_at"),
+    endedAt: when("ended_at"),
+    submittedAt: when("submitted_at"),
+    steps: { type: "text", nullable: true },
+    watermark: { type: "text", nullable: true },
+    mediaStatus: { name: "media_status", type: "varchar", length: 16 },
+    mediaFacts: { name: "media_facts", type: "text", nullable: true },
+    mediaError: { name: "media_error", type: "text", nullable: true },
+    canonicalObject: objectRef("canonical_object"),
+    canonicalMediaType: { name: "canonical_media_type", type: "varchar", length: 100, nullable: true },
+    canonicalSize: big("canonical_size"),
+    canonicalSha256: hash("canonical_sha256"),
+    canonicalStoredSize: big("canonical_stored_size"),
+    canonicalStoredSha256: hash("canonical_stored_sha256"),
+    posterObject: objectRef("poster_object"),
+    posterMediaType: { name: "poster_media_type", type: "varchar", length: 100, nullable: true },
+    posterSize: big("poster_size"),
+    posterSha256: hash("poster_sha256"),
+    posterStoredSize: big("poster_stored_size"),
+    posterStoredSha256: hash("poster_stored_sha256"),
+    manifest: { type: "text", nullable: true },
+    manifestSeq: big("manifest_seq"),
+  },
+});
+
 export const ENTITIES = [
   OrgUnitEntity,
   UserEntity,
@@ -438,4 +543,5 @@ export const ENTITIES = [
   RetentionPolicyEntity,
   SettingEntity,
   ImportJobEntity,
+  RecordingEntity,
 ];

@@ -86,6 +86,79 @@ export const ERROR_CODES = {
     zh: "销售人员无有效销售资格，不得销售",
     en: "The staff member has no valid sales qualification",
   },
+  HUB_RECORDING_NOT_FOUND: { status: 404, zh: "录音录像不存在", en: "No such recording" },
+  HUB_RECORDING_NOT_CREATOR: {
+    status: 403,
+    zh: "只有录制人本人可以上传或提交该录音录像",
+    en: "Only the member of staff who created the recording may upload or submit it",
+  },
+  HUB_RECORDING_NOT_DRAFT: {
+    status: 409,
+    zh: "录音录像已提交，不能再修改",
+    en: "The recording has been submitted and can no longer change",
+  },
+  HUB_RECORDING_UPLOAD_INCOMPLETE: {
+    status: 409,
+    zh: "录音录像文件尚未上传完成",
+    en: "The recording's file has not been uploaded completely",
+  },
+  HUB_RECORDING_NO_REPLAY: {
+    status: 403,
+    zh: "销售人员只能在提交前预览，提交后不得回放或下载录音录像",
+    en: "Sales staff preview a recording before submitting it and never replay or download it afterwards",
+  },
+  HUB_RECORDING_RENDITION_NOT_FOUND: {
+    status: 404,
+    zh: "该录音录像的此版本不存在或尚未生成",
+    en: "This rendition of the recording does not exist (yet)",
+  },
+  HUB_RECORDING_NOT_SUBMITTED: {
+    status: 409,
+    zh: "录音录像尚未提交",
+    en: "The recording has not been submitted yet",
+  },
+  HUB_RECORDING_RELATED_INVALID: {
+    status: 422,
+    zh: "关联的录音录像无效",
+    en: "The related recording is not valid here",
+  },
+  HUB_UPLOAD_NOT_FOUND: { status: 404, zh: "上传不存在或已终止", en: "No such upload" },
+  HUB_UPLOAD_OFFSET_MISMATCH: {
+    status: 409,
+    zh: "上传偏移量与服务器记录不一致",
+    en: "Upload-Offset does not match the offset the server holds",
+  },
+  HUB_UPLOAD_CHECKSUM_MISMATCH: {
+    status: 460,
+    zh: "上传数据校验和不一致",
+    en: "The chunk's checksum does not match its bytes",
+  },
+  HUB_RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    zh: "请求的字节范围超出文件大小",
+    en: "The requested byte range lies beyond the end of the file",
+  },
+  HUB_UPLOAD_TOO_LARGE: { status: 413, zh: "上传文件超过大小限制", en: "The upload exceeds the size limit" },
+  HUB_UPLOAD_TYPE_NOT_ALLOWED: {
+    status: 415,
+    zh: "不接受此类型的录音录像文件",
+    en: "This file type is not accepted for this recording",
+  },
+  HUB_STORE_FULL: {
+    status: 507,
+    zh: "存储空间已满，本次上传的数据未保存，请联系管理员",
+    en: "The evidence store is full; the bytes of this request were not kept",
+  },
+  HUB_STORE_REPLICA_UNAVAILABLE: {
+    status: 503,
+    zh: "存储副本不可用，请稍后重试",
+    en: "A replica of the evidence store cannot be written",
+  },
+  HUB_STORE_CORRUPT: {
+    status: 500,
+    zh: "存储的数据已损坏，两个副本均未通过校验",
+    en: "Stored data is corrupt: both replicas failed verification",
+  },
   HUB_SERVICE_UNAVAILABLE: {
     status: 503,
     zh: "服务暂不可用，请稍后重试",

@@ -95,13 +95,20 @@ export class HubMetrics {
     "Audit appends that failed (calls refused)",
   );
   readonly logins = new Counter("hub_logins_total", "Login attempts, by result");
+  readonly evidenceAlarms = new Counter(
+    "hub_evidence_alarms_total",
+    "Replica copies found missing, corrupt or unavailable, by replica, verdict and when",
+  );
+  readonly uploadedBytes = new Counter("hub_upload_bytes_total", "Recording bytes received and stored twice");
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private readonly startedAt = Date.now();
 
   constructor() {
     this.loopDelay.enable();
     // Unlabelled counters exist from the start, so that a rate over them is defined before the first event.
-    for (const counter of [this.auditEntries, this.auditBatches, this.auditFailures]) counter.inc({}, 0);
+    for (const counter of [this.auditEntries, this.auditBatches, this.auditFailures, this.uploadedBytes]) {
+      counter.inc({}, 0);
+    }
   }
 
   snapshot(): MetricFamily[] {
@@ -118,6 +125,8 @@ export class HubMetrics {
       this.auditEntries.family(),
       this.auditBatches.family(),
       this.auditFailures.family(),
+      this.evidenceAlarms.family(),
+      this.uploadedBytes.family(),
       this.logins.family(),
       gauge("process_resident_memory_bytes", "Resident memory", memory.rss),
       gauge("nodejs_heap_used_bytes", "V8 heap in use", memory.heapUsed),

@@ -3,6 +3,9 @@ import { AuditEntryEntity, UserEntity } from "../../hub/db/entities";
 import { main as cli } from "../../hub/cli";
 import { REST_ROUTES } from "../../hub/services/gateway/routes";
 import { describeImports } from "./imports.suite";
+import { describeRecordings } from "./recordings.suite";
+import { withEnv } from "../support/env";
+import { describeUploads } from "./uploads.suite";
 import { DEMO_USERS } from "../../hub/demo/seed";
 import {
   DEMO_PASSWORD,
@@ -62,6 +65,7 @@ export function describeHubSuite(topology: Topology): void {
             catalog: "ok",
             "risk-lookup": "ok",
             imports: "ok",
+            recordings: "ok",
           },
         });
       });
@@ -911,6 +915,10 @@ export function describeHubSuite(topology: Topology): void {
 
     describeImports(() => h, token);
 
+    describeRecordings(() => h, token);
+
+    describeUploads(() => h, token);
+
     describe("bad input changes nothing", () => {
       async function userCount() {
         return h.db.manager.getRepository(UserEntity).count();
@@ -1135,16 +1143,4 @@ export function describeHubSuite(topology: Topology): void {
       });
     });
   });
-}
-
-/** Runs the CLI against this harness's database and keys, as an operator would with the same environment. */
-async function withEnv<T>(env: Record<string, string>, work: () => Promise<T>): Promise<T> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    return await work();
-  } finally {
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
-  }
 }

@@ -81,7 +81,11 @@ async function withPg<T>(url: string, work: (client: Client) => Promise<T>): Pro
   }
 }
 
-export async function startHarness(topology: Topology): Promise<Harness> {
+/** `extraEnv` adds or overrides settings of every node (e.g. a short HUB_SCRUB_INTERVAL). */
+export async function startHarness(
+  topology: Topology,
+  extraEnv: Record<string, string> = {},
+): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `hub-${topology}-`));
   const clock = new TestClock();
   const run = crypto.randomBytes(4).toString("hex");
@@ -91,6 +95,7 @@ export async function startHarness(topology: Topology): Promise<Harness> {
     LOG_LEVEL: process.env.HUB_TEST_LOG_LEVEL ?? "error",
     HUB_DEMO_PASSWORD: DEMO_PASSWORD,
     HUB_NAMESPACE: `test-${run}`,
+    ...extraEnv,
   };
   const pgUrl = process.env.HUB_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
   const schema = `hub_test_${run}`;
@@ -111,7 +116,7 @@ export async function startHarness(topology: Topology): Promise<Harness> {
       back = await startHub(
         loadConfig({
           ...env,
-          HUB_SERVICES: "access,org,audit,catalog,risk-lookup,imports",
+          HUB_SERVICES: "access,org,audit,catalog,risk-lookup,imports,recordings",
           HUB_NODE_ID: `back-${run}`,
         }),
         {
@@ -124,7 +129,7 @@ export async function startHarness(topology: Topology): Promise<Harness> {
       });
       hubs.push(front);
       await front.broker.waitForServices(
-        ["access", "org", "audit", "catalog", "risk-lookup", "imports"],
+        ["access", "org", "audit", "catalog", "risk-lookup", "imports", "recordings"],
         15_000,
       );
     } else {

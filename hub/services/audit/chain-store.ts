@@ -192,3 +192,26 @@ export async function verifyStoredChain(
   }
   return verifier.finish();
 }
+
+/** The stored entries with `fromSeq` ≤ seq ≤ `toSeq`, in order: a slice of the chain for an evidence package. */
+export async function loadEntryRange(db: Database, fromSeq: number, toSeq: number): Promise<ChainEntry[]> {
+  const rows = await db.manager
+    .getRepository(AuditEntryEntity)
+    .createQueryBuilder("e")
+    .where("e.seq >= :fromSeq AND e.seq <= :toSeq", { fromSeq, toSeq })
+    .orderBy("e.seq", "ASC")
+    .getMany();
+  return rows.map(fromRow);
+}
+
+/** The first signed checkpoint at or after `seq` (the one that proves that entry), or null while none covers it. */
+export async function firstCheckpointFrom(db: Database, seq: number): Promise<Checkpoint | null> {
+  const rows = await db.manager
+    .getRepository(AuditCheckpointEntity)
+    .createQueryBuilder("c")
+    .where("c.seq >= :seq", { seq })
+    .orderBy("c.seq", "ASC")
+    .limit(1)
+    .getMany();
+  return rows.length ? checkpointFromRow(rows[0]) : null;
+}

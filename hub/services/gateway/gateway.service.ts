@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
-import type { Context, ServiceSchema } from "moleculer";
+import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import serveStatic from "serve-static";
 import type { HubConfig } from "../../config";
@@ -10,7 +10,10 @@ import { HubError, ValidationError, type FieldProblem } from "../../errors/hub-e
 import { WIDGETS_DIR } from "../../paths";
 import { toFieldProblems, type SchemaRegistry } from "../../schemas";
 import type { AuthenticatedUser } from "../access/access.service";
-import type { HubMeta } from "../actor";
+import type { Actor, HubMeta } from "../actor";
+import type { EvidenceStore } from "../../storage";
+import type { KeyRing } from "../../storage/data-keys";
+import { createEvidenceEndpoints } from "./evidence-endpoints";
 import { preferredLanguage, toErrorResponse } from "./http-errors";
 import { buildOpenApi } from "./openapi";
 import { renderPrometheus, type HubMetrics, type MetricFamily } from "../../metrics/metrics";
@@ -58,13 +61,21 @@ export interface GatewayOptions {
   schemas: SchemaRegistry;
   metrics: HubMetrics;
   clock: () => Date;
+  /** The evidence store and the master key: uploads and playback are served from this process. */
+  evidence: { store: EvidenceStore; keyRing: KeyRing };
 }
 
 /**
  * HTTP face of the hub: REST under /api/v1 (validated against schemas/, authenticated, errors in one shape),
  * OpenAPI, health, metrics, and the widget and demo files.
  */
-export function createGatewayService({ config, schemas, metrics, clock }: GatewayOptions): ServiceSchema {
+export function createGatewayService({
+  config,
+  schemas,
+  metrics,
+  clock,
+  evidence,
+}: GatewayOptions): ServiceSchema {
   const routesByKey = new Map<string, RestRoute>();
   const aliases: Record<string, string> = {};
   const uploadAliases: Record<string, string> = {};
@@ -94,6 +105,41 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
     return check(value) ? [] : toFieldProblems(part, check.errors);
   }
 
+  /** The bearer token's user, checked for expiry and for a password that must be changed first. */
+  async function authenticate(
+    call: <T>(action: string, params: object) => Promise<T>,
+    req: IncomingMessage,
+    beforePasswordChange: boolean,
+  ): Promise<Actor> {
+    const header = String(req.headers.authorization ?? "");
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new HubError("HUB_AUTH_REQUIRED", "send Authorization: Bearer <token>");
+    const user = await call<AuthenticatedUser>("access.authenticate", { token: match[1] });
+    if (user.exp * 1000 <= clock().getTime()) throw new HubError("HUB_AUTH_TOKEN_EXPIRED");
+    if (user.mustChangePassword && !beforePasswordChange) {
+      throw new HubError(
+        "HUB_AUTH_PASSWORD_CHANGE_REQUIRED",
+        "change the password at POST /api/v1/auth/password first",
+      );
+    }
+    const { exp: _exp, ...actor } = user;
+    return actor;
+  }
+
+  let brokerRef: ServiceBroker | null = null;
+  const endpoints = createEvidenceEndpoints({
+    config,
+    store: evidence.store,
+    keyRing: evidence.keyRing,
+    metrics,
+    clock,
+    broker: () => brokerRef!,
+    async authenticate(req) {
+      const user = await authenticate((a, p) => brokerRef!.call(a, p), req, false);
+      return { user, meta: { user, clientIp: clientIp(req, config.trustProxy) } };
+    },
+  });
+
   /** Authenticates, checks the request against the route's schemas and hands the action one flat params object. */
   async function prepareCall(
     this: { logger: { warn: (...a: unknown[]) => void } },
@@ -106,21 +152,7 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
     ctx.meta.clientIp = clientIp(req, config.trustProxy);
 
     if (spec.auth) {
-      const header = String(req.headers.authorization ?? "");
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) throw new HubError("HUB_AUTH_REQUIRED", "send Authorization: Bearer <token>");
-      const user = await ctx.call<AuthenticatedUser, { token: string }>("access.authenticate", {
-        token: match[1],
-      });
-      if (user.exp * 1000 <= clock().getTime()) throw new HubError("HUB_AUTH_TOKEN_EXPIRED");
-      if (user.mustChangePassword && !spec.beforePasswordChange) {
-        throw new HubError(
-          "HUB_AUTH_PASSWORD_CHANGE_REQUIRED",
-          "change the password at POST /api/v1/auth/password first",
-        );
-      }
-      const { exp: _exp, ...actor } = user;
-      ctx.meta.user = actor;
+      ctx.meta.user = await authenticate((a, p) => ctx.call(a, p), req, spec.beforePasswordChange === true);
     }
 
     let body = req.$params.body;
@@ -183,6 +215,26 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
       onError,
       routes: [
         {
+          // tus 1.0 uploads of recordings (before "rest": a route is chosen by the first matching path).
+          name: "tus-uploads",
+          path: "/api/v1/uploads",
+          use: [endpoints.uploads],
+          mappingPolicy: "restrict",
+          aliases: {},
+          bodyParsers: { json: false, urlencoded: false },
+          onError,
+        },
+        {
+          // Playback (HTTP Range) and evidence packages: bytes straight from the store, never over the bus.
+          name: "recording-streams",
+          path: "/api/v1/recordings",
+          use: [endpoints.recordingStreams],
+          mappingPolicy: "restrict",
+          aliases: {},
+          bodyParsers: { json: false, urlencoded: false },
+          onError,
+        },
+        {
           // Named, because moleculer-web takes two unnamed routes of one path for the same route.
           name: "rest",
           path: "/api/v1",
@@ -239,6 +291,9 @@ export function createGatewayService({ config, schemas, metrics, clock }: Gatewa
           onError,
         },
       ],
+    },
+    created() {
+      brokerRef = this.broker;
     },
     started() {
       // Counted when the response is done, whatever answered it (an action, static files, an error).

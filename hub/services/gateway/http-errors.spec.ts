@@ -39,6 +39,28 @@ describe("HTTP error shape", () => {
     );
   });
 
+  it("answers the evidence store's codes with their own statuses, 460 and 507 included", () => {
+    const cases = [
+      ["HUB_UPLOAD_CHECKSUM_MISMATCH", 460],
+      ["HUB_STORE_FULL", 507],
+      ["HUB_UPLOAD_OFFSET_MISMATCH", 409],
+      ["HUB_UPLOAD_TOO_LARGE", 413],
+      ["HUB_UPLOAD_TYPE_NOT_ALLOWED", 415],
+      ["HUB_STORE_REPLICA_UNAVAILABLE", 503],
+      ["HUB_UPLOAD_NOT_FOUND", 404],
+      ["HUB_STORE_CORRUPT", 500],
+      ["HUB_RECORDING_NO_REPLAY", 403],
+      ["HUB_RECORDING_RELATED_INVALID", 422],
+    ] as const;
+    for (const [code, status] of cases) {
+      const res = toErrorResponse(new HubError(code, "specific"), "en");
+      expect({ code: res.body.error.code, status: res.status }).toEqual({ code, status });
+      expect(res.body.error.message).toMatch(/: specific$/);
+    }
+    expect(new HubError("HUB_STORE_REPLICA_UNAVAILABLE").retryable).toBe(true);
+    expect(new HubError("HUB_STORE_FULL").retryable).toBe(false);
+  });
+
   it("says nothing about an internal error beyond that it happened", () => {
     const res = toErrorResponse(
       new TypeError("Cannot read properties of undefined (reading 'x') at /srv/hub.js:1"),

@@ -8,7 +8,17 @@ export interface RestRoute {
   path: string;
   action: string;
   summary: string;
-  tag: "auth" | "orgs" | "users" | "audit" | "products" | "customers" | "risk" | "scripts" | "imports";
+  tag:
+    | "auth"
+    | "orgs"
+    | "users"
+    | "audit"
+    | "products"
+    | "customers"
+    | "risk"
+    | "scripts"
+    | "imports"
+    | "recordings";
   /** false only for login. */
   auth: boolean;
   /** Still reachable when the user must change their password first. */
@@ -394,6 +404,44 @@ export const REST_ROUTES: readonly RestRoute[] = [
     tag: "risk",
     auth: true,
     body: "rest/assessment-settings-update",
+  },
+  {
+    method: "POST",
+    path: "/recordings",
+    action: "recordings.create",
+    summary: "新建录音录像 Create a draft recording (a sale only when the customer may buy; audited)",
+    tag: "recordings",
+    auth: true,
+    body: "rest/recording-create",
+    status: 201,
+  },
+  {
+    method: "GET",
+    path: "/recordings",
+    action: "recordings.list",
+    summary: "录音录像查询 Recordings in my scope (sales staff: their own), newest first (audited)",
+    tag: "recordings",
+    auth: true,
+    query: "rest/recording-list-query",
+  },
+  {
+    method: "GET",
+    path: "/recordings/{id}",
+    action: "recordings.get",
+    summary: "录音录像 One recording's metadata (audited)",
+    tag: "recordings",
+    auth: true,
+    params: "rest/recording-path",
+  },
+  {
+    method: "POST",
+    path: "/recordings/{id}/submit",
+    action: "recordings.submit",
+    summary: "提交 Submit: seal the manifest into the audit chain; immutable after (creator only; audited)",
+    tag: "recordings",
+    auth: true,
+    params: "rest/recording-path",
+    body: "rest/recording-submit",
   },
   {
     method: "GET",
