@@ -18,7 +18,7 @@ import {
   StoreFullError,
   type ReplicaBackend,
 } from "./replica-backend";
-import { storedSize } from "./segment-format";
+import { TAIL_SLOT_SPAN, storedSize } from "./segment-format";
 
 const SEG = 1024; // small segments: many of them in a small file
 const KEY = crypto.randomBytes(32);
@@ -180,6 +180,95 @@ describe("EvidenceStore uploads", () => {
     expect(await readAll(fresh.read(objectId, KEY, bytes.length))).toEqual(bytes);
   });
 
+  it.each([
+    ["on both roots, inside the record's header", ["p", "b"], 16],
+    ["on both roots, inside its ciphertext", ["p", "b"], 45],
+    ["on one root", ["b"], 45],
+  ])(
+    "resumes from the commit before when a crash tore the tail record being written (%s)",
+    async (_name, tornRoots, cut) => {
+      const bytes = crypto.randomBytes(4 * SEG + 10);
+      const store = makeStore();
+      const objectId = await create(store, bytes.length);
+      const tailFile = (root: string) => path.join(dir, root, "staging", `${objectId}.tail`);
+      await store.append(objectId, KEY, pieces(bytes.subarray(0, SEG + 7), 100), { offset: 0 });
+      const before = new Map(["p", "b"].map((root) => [root, fs.readFileSync(tailFile(root))]));
+      await store.append(objectId, KEY, pieces(bytes.subarray(SEG + 7, 3 * SEG + 3), 100), {
+        offset: SEG + 7,
+      });
+      // A crash (power cut) while the second commit was being written in place: only its first `cut` bytes
+      // reached the slot it was written to; the rest of that slot is what it held before.
+      for (const root of tornRoots) {
+        const after = fs.readFileSync(tailFile(root));
+        const torn = Buffer.from(before.get(root)!);
+        const changed = [...torn.keys()].find((i) => torn[i] !== after[i])!;
+        expect(changed).toBeLessThan(TAIL_SLOT_SPAN); // the second commit went into the first slot
+        after.copy(torn, 0, 0, cut);
+        expect(torn.equals(before.get(root)!) || torn.equals(after)).toBe(false); // really torn
+        fs.writeFileSync(tailFile(root), torn);
+      }
+      let fresh = makeStore();
+      expect((await fresh.uploadState(objectId, KEY)).offset).toBe(SEG + 7);
+      fresh = makeStore(); // and again: the roots now agree
+      expect((await fresh.uploadState(objectId, KEY)).offset).toBe(SEG + 7);
+      const done = await fresh.append(objectId, KEY, pieces(bytes.subarray(SEG + 7), 300), {
+        offset: SEG + 7,
+      });
+      expect(done.completed!.sha256).toBe(sha(bytes));
+      expect(
+        await fresh.verifySealed(objectId, {
+          size: done.completed!.storedSize,
+          sha256: done.completed!.storedSha256,
+        }),
+      ).toEqual({ primary: "ok", backup: "ok" });
+      expect(await readAll(makeStore().read(objectId, KEY, bytes.length))).toEqual(bytes);
+    },
+  );
+
+  it("never takes a damaged tail for a commit: both slots bad on a root is that root corrupt", async () => {
+    const bytes = crypto.randomBytes(2 * SEG + 10);
+    const objectId = await create(makeStore(), bytes.length);
+    await makeStore().append(objectId, KEY, pieces(bytes.subarray(0, SEG + 3), 100), { offset: 0 });
+    const tailFile = (root: string) => path.join(dir, root, "staging", `${objectId}.tail`);
+    const damaged = fs.readFileSync(tailFile("b"));
+    damaged[30] ^= 1; // first slot
+    damaged[TAIL_SLOT_SPAN + 30] ^= 1; // second slot
+    fs.writeFileSync(tailFile("b"), damaged);
+    await expect(makeStore().uploadState(objectId, KEY)).rejects.toThrow(/backup.*no valid tail/);
+    const alarms: StoreAlarm[] = [];
+    const lenient = makeStore({ minReplicas: 1, alarms });
+    expect((await lenient.uploadState(objectId, KEY)).offset).toBe(SEG + 3);
+    expect(alarms).toContainEqual(expect.objectContaining({ replica: "backup", verdict: "corrupt" }));
+    const done = await lenient.append(objectId, KEY, pieces(bytes.subarray(SEG + 3), 100), {
+      offset: SEG + 3,
+    });
+    expect(done.completed!.sha256).toBe(sha(bytes));
+  });
+
+  it("refuses bytes beyond the length after whole segments were written, keeping nothing of them", async () => {
+    const store = makeStore();
+    const bytes = crypto.randomBytes(3 * SEG + 10);
+    const objectId = await create(store, bytes.length);
+    await store.append(objectId, KEY, pieces(bytes.subarray(0, SEG + 5), 100), { offset: 0 });
+    // Two whole segments are sealed, hashed and written before the extra bytes arrive.
+    const tooMuch = Buffer.concat([bytes.subarray(SEG + 5), crypto.randomBytes(SEG)]);
+    await expect(
+      store.append(objectId, KEY, pieces(tooMuch, 300), { offset: SEG + 5 }),
+    ).rejects.toBeInstanceOf(UploadTooLargeError);
+    expect((await store.uploadState(objectId, KEY)).offset).toBe(SEG + 5);
+    for (const root of ["p", "b"])
+      expect(fs.statSync(path.join(dir, root, "staging", `${objectId}.seg`)).size).toBe(32 + SEG + 16);
+    // Same process, same session: the hashes were rolled back in the hash thread.
+    const done = await store.append(objectId, KEY, pieces(bytes.subarray(SEG + 5), 333), { offset: SEG + 5 });
+    expect(done.completed!.sha256).toBe(sha(bytes));
+    expect(
+      await store.verifySealed(objectId, {
+        size: done.completed!.storedSize,
+        sha256: done.completed!.storedSha256,
+      }),
+    ).toEqual({ primary: "ok", backup: "ok" });
+  });
+
   it("refuses a wrong offset and changes nothing", async () => {
     const store = makeStore();
     const objectId = await create(store, 100);
@@ -299,10 +388,9 @@ describe("EvidenceStore uploads", () => {
       let full = false;
       // The backup's segments fit, its tail does not: the primary has committed when the backup fails.
       const tight: ReplicaBackend = Object.create(real[1]);
-      tight.putStagingDoc = async (id, doc, bytes) => {
-        if (full && doc === "tail")
-          throw new StoreFullError("backup", Object.assign(new Error("ENOSPC"), { code: "ENOSPC" }));
-        return real[1].putStagingDoc(id, doc, bytes);
+      tight.writeTailSlot = async (id, slot, bytes) => {
+        if (full) throw new StoreFullError("backup", Object.assign(new Error("ENOSPC"), { code: "ENOSPC" }));
+        return real[1].writeTailSlot(id, slot, bytes);
       };
       const store = makeStore({ replicas: [real[0], tight], minReplicas });
       const bytes = crypto.randomBytes(5 * SEG + 7);

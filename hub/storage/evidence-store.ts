@@ -1,4 +1,4 @@
-import crypto, { type Hash } from "node:crypto";
+import crypto from "node:crypto";
 import {
   ReplicaUnavailableError,
   StoreFullError,
@@ -6,25 +6,32 @@ import {
   type ReplicaName,
   type SealedReader,
   type StagingFile,
+  type TailSlot,
 } from "./replica-backend";
+import { HashThread, type Slot } from "./hash-thread";
 import {
   HEADER_SIZE,
   SEGMENT_SIZE,
   SegmentAuthError,
   TAG_SIZE,
+  TAIL_SLOT_SPAN,
   header,
   openSegment,
   openTail,
-  sealSegment,
+  sealSegmentInto,
   sealTail,
   segmentPosition,
   storedSize,
+  tailRecordSize,
+  type TailRecord,
 } from "./segment-format";
 
 /*
  * The evidence store over two replica roots (docs/evidence-store.md). Uploads are appended segment by segment to
- * both roots, read back and compared, made durable, and committed by rewriting the encrypted tail; complete
- * uploads are sealed. Reads decrypt only the segments of the range asked for, from whichever replica is good.
+ * both roots, read back and compared, made durable, and committed by writing the encrypted tail into the tail slot
+ * not holding the last commit; complete uploads are sealed. Segments are hashed in a worker thread (hash-thread.ts)
+ * while the main thread receives, seals and writes. Reads decrypt only the segments of the range asked for, from
+ * whichever replica is good.
  */
 
 export class UploadNotFoundError extends Error {
@@ -123,25 +130,37 @@ interface Session {
   segments: number;
   /** Plaintext after the last whole segment (committed in the encrypted tail). */
   tail: Buffer;
-  /** The encrypted tail as last committed on the replicas (what a failed commit puts back). */
-  committedTail: Buffer;
-  plainHash: Hash;
-  storedHash: Hash;
+  /** Sequence number of the last committed tail record (commits only ever raise it, on every replica). */
+  seq: number;
+  /** Per replica, the tail slot holding its last committed record: the next commit goes into the other one. */
+  slots: Map<ReplicaName, TailSlot>;
+  /** The running SHA-256 of the plaintext and of the stored file, kept by the hash thread under this token. */
+  hashes: number;
 }
 
+const otherSlot = (slot: TailSlot): TailSlot => (slot === 0 ? 1 : 0);
+const sameTail = (a: TailRecord, b: TailRecord) => a.segments === b.segments && a.plain.equals(b.plain);
+
 /** Segments written concurrently while the next ones are encrypted: keeps both disks and the CPU busy. */
-const WRITE_WINDOW = 4;
+const WRITE_WINDOW = 6;
+/** Read-back buffers kept for reuse. */
+const SPARE_READ_BUFFERS = 8;
 
 export class EvidenceStore {
   private readonly sessions = new Map<string, Session>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly segmentSize: number;
+  private readonly thread: HashThread;
+  private readonly readBuffers: Buffer[] = [];
 
   constructor(
     readonly replicas: readonly ReplicaBackend[],
     private readonly options: EvidenceStoreOptions,
   ) {
     this.segmentSize = options.segmentSize ?? SEGMENT_SIZE;
+    if (tailRecordSize(this.segmentSize) > TAIL_SLOT_SPAN)
+      throw new RangeError(`segments of ${this.segmentSize} bytes do not fit the tail slots`);
+    this.thread = new HashThread(this.segmentSize);
   }
 
   private replica(name: ReplicaName): ReplicaBackend {
@@ -150,6 +169,19 @@ export class EvidenceStore {
 
   private alarm(alarm: StoreAlarm): void {
     this.options.onAlarm?.(alarm);
+  }
+
+  /** Stops the hash thread (it never keeps the process alive; this is for tests and shutdown). */
+  async close(): Promise<void> {
+    await this.thread.close();
+  }
+
+  /** Drops a cached session (the next request rebuilds it from the replicas) and its hashes in the hash thread. */
+  private forget(objectId: string): void {
+    const session = this.sessions.get(objectId);
+    if (!session) return;
+    this.sessions.delete(objectId);
+    this.thread.drop(session.hashes);
   }
 
   /** One operation at a time per object (a second PATCH waits; tus also locks, per process). */
@@ -196,7 +228,7 @@ export class EvidenceStore {
       }
       this.requireEnough(ok.length, failure);
       const meta: UploadMeta = { ...draft, replicas: ok.map((r) => r.name) };
-      const tail = sealTail(key, meta.objectId, { segments: 0, plain: Buffer.alloc(0) });
+      const tail = sealTail(key, meta.objectId, { seq: 0, segments: 0, plain: Buffer.alloc(0) });
       await Promise.all(
         ok.map(async (replica) => {
           const file = await replica.openStaging(meta.objectId);
@@ -207,19 +239,20 @@ export class EvidenceStore {
           } finally {
             await file.close();
           }
-          await replica.putStagingDoc(meta.objectId, "tail", tail);
+          await replica.writeTailSlot(meta.objectId, 0, tail);
+          // The meta last, with a directory fsync that also keeps the files created before it.
           await replica.putStagingDoc(meta.objectId, "meta", Buffer.from(JSON.stringify(meta)));
         }),
       );
-      const storedHash = crypto.createHash("sha256").update(header(this.segmentSize));
+      this.forget(meta.objectId);
       this.sessions.set(meta.objectId, {
         meta,
         key,
         segments: 0,
         tail: Buffer.alloc(0),
-        committedTail: tail,
-        plainHash: crypto.createHash("sha256"),
-        storedHash,
+        seq: 0,
+        slots: new Map(ok.map((r) => [r.name, 0 as TailSlot])),
+        hashes: await this.thread.open(header(this.segmentSize)),
       });
       return { meta, offset: 0 };
     });
@@ -237,6 +270,9 @@ export class EvidenceStore {
   async describe(
     objectId: string,
   ): Promise<{ meta: UploadMeta; sealed: null } | { meta: null; sealed: SealedDescriptor } | null> {
+    // An upload this process is receiving: its session holds the meta as last written.
+    const session = this.sessions.get(objectId);
+    if (session) return { meta: session.meta, sealed: null };
     for (const replica of this.replicas) {
       try {
         const meta = await replica.getStagingDoc(objectId, "meta");
@@ -262,7 +298,7 @@ export class EvidenceStore {
   /** Removes an unfinished upload from every replica. */
   async terminate(objectId: string): Promise<void> {
     await this.exclusive(objectId, async () => {
-      this.sessions.delete(objectId);
+      this.forget(objectId);
       for (const replica of this.replicas) {
         try {
           await replica.removeStaging(objectId);
@@ -307,27 +343,39 @@ export class EvidenceStore {
 
     interface Copy {
       replica: ReplicaBackend;
-      tailBytes: Buffer;
-      segments: number;
-      tail: Buffer;
+      /** The slot holding the copy's last commit, and that commit. */
+      slot: TailSlot;
+      record: TailRecord;
     }
     const copies: Copy[] = [];
     let failure: unknown = null;
     for (const name of meta.replicas) {
       const replica = this.replica(name);
       try {
-        const tailBytes = await replica.getStagingDoc(objectId, "tail");
-        if (!tailBytes) throw new StoreCorruptError(objectId, `${name} has no tail`);
-        const { segments, plain } = openTail(key, objectId, tailBytes);
+        // The valid record with the highest sequence number is the copy's last commit; a slot torn by a crash
+        // mid-write fails authentication, and the other slot holds the commit before it.
+        let best: { slot: TailSlot; record: TailRecord } | null = null;
+        for (const slot of [0, 1] as const) {
+          const bytes = await replica.readTailSlot(objectId, slot);
+          if (!bytes) continue;
+          let record: TailRecord;
+          try {
+            record = openTail(key, objectId, bytes);
+          } catch {
+            continue;
+          }
+          if (!best || record.seq > best.record.seq) best = { slot, record };
+        }
+        if (!best) throw new StoreCorruptError(objectId, `${name} has no valid tail`);
         const file = await replica.openStaging(objectId);
         try {
-          if ((await file.size()) < segmentPosition(segments, this.segmentSize)) {
+          if ((await file.size()) < segmentPosition(best.record.segments, this.segmentSize)) {
             throw new StoreCorruptError(objectId, `${name} is shorter than its committed offset`);
           }
         } finally {
           await file.close();
         }
-        copies.push({ replica, tailBytes, segments, tail: plain });
+        copies.push({ replica, ...best });
       } catch (err) {
         failure = asReplicaFault(name, err);
         this.alarm({
@@ -343,14 +391,27 @@ export class EvidenceStore {
     if (!copies.length) throw new StoreCorruptError(objectId, "no replica holds the upload");
 
     // A crash between the two replicas' commits leaves one ahead: both go back to the lower offset.
-    const offset = (c: Copy) => c.segments * this.segmentSize + c.tail.length;
-    const base = copies.reduce((a, b) => (offset(b) < offset(a) ? b : a));
+    const offset = (c: Copy) => c.record.segments * this.segmentSize + c.record.plain.length;
+    const base = copies.reduce((a, b) => (offset(b) < offset(a) ? b : a)).record;
+    // A copy set back gets the base as a new record, numbered above every record seen, in the slot not holding its
+    // last commit (which stays valid until the new record is whole). Only a copy whose tail differs is rewritten:
+    // reopening (HEAD) writes nothing, even to a full disk.
+    let seq = Math.max(...copies.map((c) => c.record.seq));
+    const behind = copies.some((c) => !sameTail(c.record, base));
+    if (behind) seq += 1;
+    const rewrite = behind
+      ? sealTail(key, objectId, { seq, segments: base.segments, plain: base.plain })
+      : null;
+    const slots = new Map<ReplicaName, TailSlot>();
     for (const copy of copies) {
       // The tail first, then the cut: a crash in between leaves segments beyond the tail (cut at the next open),
-      // never a tail naming segments that are gone. Only a copy whose tail differs is rewritten: reopening
-      // (HEAD) writes nothing, even to a full disk.
-      if (!copy.tailBytes.equals(base.tailBytes))
-        await copy.replica.putStagingDoc(objectId, "tail", base.tailBytes);
+      // never a tail naming segments that are gone.
+      let slot = copy.slot;
+      if (!sameTail(copy.record, base)) {
+        slot = otherSlot(slot);
+        await copy.replica.writeTailSlot(objectId, slot, rewrite!);
+      }
+      slots.set(copy.replica.name, slot);
       const file = await copy.replica.openStaging(objectId);
       try {
         await file.truncate(segmentPosition(base.segments, this.segmentSize));
@@ -364,29 +425,36 @@ export class EvidenceStore {
     }
 
     // Running hashes are rebuilt from the stored segments (their state cannot be saved).
-    const plainHash = crypto.createHash("sha256");
-    const storedHash = crypto.createHash("sha256").update(header(this.segmentSize));
-    const readers = copies.map((c) => c.replica);
-    for (let i = 0; i < base.segments; i++) {
-      const { sealed, plain } = await this.readSegment(
-        readers,
-        objectId,
-        key,
-        i,
-        this.segmentSize + TAG_SIZE,
-        "upload",
-      );
-      storedHash.update(sealed);
-      plainHash.update(plain);
+    const hashes = await this.thread.open(header(this.segmentSize));
+    try {
+      const readers = copies.map((c) => c.replica);
+      const updates: Promise<void>[] = [];
+      for (let i = 0; i < base.segments; i++) {
+        const { sealed, plain } = await this.readSegment(
+          readers,
+          objectId,
+          key,
+          i,
+          this.segmentSize + TAG_SIZE,
+          "upload",
+        );
+        const update = this.thread.update(hashes, plain, sealed);
+        update.catch(() => undefined); // awaited below
+        updates.push(update);
+      }
+      await Promise.all(updates);
+    } catch (err) {
+      this.thread.drop(hashes);
+      throw err;
     }
     const session: Session = {
       meta,
       key,
       segments: base.segments,
-      tail: base.tail,
-      committedTail: base.tailBytes,
-      plainHash,
-      storedHash,
+      tail: base.plain,
+      seq,
+      slots,
+      hashes,
     };
     if (copies.length < listed) await this.writeMeta(session);
     this.sessions.set(objectId, session);
@@ -441,12 +509,17 @@ export class EvidenceStore {
       const before = {
         segments: session.segments,
         tail: session.tail,
-        plainHash: session.plainHash.copy(),
-        storedHash: session.storedHash.copy(),
-        committedTail: session.committedTail,
+        seq: session.seq,
+        slots: new Map(session.slots),
       };
+      // The hash state before this request, kept by the hash thread (what a refused request goes back to). Hashes
+      // lost with a stopped thread are rebuilt from the replicas by the next request.
+      await this.thread.mark(session.hashes).catch((err) => {
+        this.forget(objectId);
+        throw err;
+      });
       const files = new Map<ReplicaName, StagingFile>();
-      let committing = false;
+      let phase: "receiving" | "committing" | "committed" = "receiving";
       try {
         // A root that cannot even be opened now is judged like one that fails a write: dropped if the minimum
         // still holds (HUB_STORE_MIN_REPLICAS=1), else the request is refused.
@@ -463,35 +536,56 @@ export class EvidenceStore {
         await this.receive(session, files, source, options.checksum);
         // Durable on every replica before the offset moves on.
         await this.onReplicas(session, files, (file) => file.sync());
-        committing = true;
+        phase = "committing";
         await this.commitTail(session);
-        committing = false;
+        phase = "committed";
         if (session.meta.length !== null && this.offsetOf(session) === session.meta.length) {
           const completed = await this.seal(session, files);
           return { offset: session.meta.length, completed };
         }
         return { offset: this.offsetOf(session), completed: null };
       } catch (err) {
+        if (phase === "committed") {
+          // The offset has moved on (the committed tail names every segment written): nothing is taken back.
+          // Sealing failed; the session is rebuilt from the replicas by the next request.
+          this.forget(objectId);
+          throw err;
+        }
         // Nothing of this request counts: back to the last committed tail.
         Object.assign(session, before);
-        // A commit that reached some roots and failed on others: those roots get the previous tail back before
-        // their segments are cut, so that no root is left with a tail naming segments it no longer has. A root
-        // that cannot take it back keeps its newer tail and its segments: the next open sets it back.
-        const previous = committing ? before.committedTail : null;
+        const rolledBack = await this.thread.rollback(session.hashes).then(
+          () => true,
+          () => false,
+        );
+        // A commit that reached some roots and failed on others: each root gets the previous tail back, as a
+        // newer record in the slot this commit wrote, before its segments are cut, so that no root is left with a
+        // tail naming segments it no longer has. A root that cannot take it back keeps its segments: the next
+        // open sets it back.
+        let restore: Buffer | null = null;
+        if (phase === "committing") {
+          session.seq = before.seq + 2;
+          restore = sealTail(session.key, objectId, {
+            seq: session.seq,
+            segments: before.segments,
+            plain: before.tail,
+          });
+        }
         await Promise.all(
           [...files.entries()].map(async ([name, file]) => {
-            if (previous) {
+            if (restore) {
+              const slot = otherSlot(before.slots.get(name)!);
               const restored = await this.replica(name)
-                .putStagingDoc(objectId, "tail", previous)
+                .writeTailSlot(objectId, slot, restore)
                 .then(() => true)
                 .catch(() => false);
               if (!restored) return;
+              session.slots.set(name, slot);
             }
             await file.truncate(segmentPosition(before.segments, this.segmentSize)).catch(() => undefined);
           }),
         );
-        if (!(err instanceof ChecksumMismatchError || err instanceof UploadTooLargeError))
-          this.sessions.delete(objectId);
+        if (!rolledBack || !(err instanceof ChecksumMismatchError || err instanceof UploadTooLargeError))
+          this.forget(objectId);
         throw err;
       } finally {
         await Promise.all([...files.values()].map((file) => file.close().catch(() => undefined)));
@@ -540,65 +634,97 @@ export class EvidenceStore {
     checksum: Buffer | undefined,
   ): Promise<void> {
     const { objectId, length } = session.meta;
+    const size = this.segmentSize;
     const bodyHash = checksum ? crypto.createHash("sha256") : null;
-    let pending: Buffer[] = session.tail.length ? [session.tail] : [];
-    let pendingLength = session.tail.length;
+    // Plaintext is copied once, into a slot (memory shared with the hash thread), and sealed into the same slot.
+    let slot: Slot | null = null;
+    let filled = 0;
+    if (session.tail.length) {
+      slot = this.thread.slot();
+      filled = session.tail.copy(slot.plain, 0);
+    }
     const inflight: Promise<void>[] = [];
 
-    const writeSegment = (plain: Buffer) => {
-      const index = session.segments++;
-      const sealed = sealSegment(session.key, objectId, index, plain);
-      session.plainHash.update(plain);
-      session.storedHash.update(sealed);
-      const position = segmentPosition(index, this.segmentSize);
-      // Written, read back and compared on each replica: a short or wrong write never becomes an offset.
-      return this.onReplicas(session, files, async (file, name) => {
-        await file.write(position, sealed);
-        const back = await file.read(position, sealed.length);
-        if (!back.equals(sealed)) {
-          throw new ReplicaUnavailableError(name, new Error(`segment ${index} read back differently`));
-        }
-      });
+    const writeSegment = async (full: Slot) => {
+      try {
+        const index = session.segments++;
+        const sealed = sealSegmentInto(session.key, objectId, index, full.plain, full.sealed);
+        // The hash thread takes the segments in this order: its hashes see them in order.
+        this.thread.hash(session.hashes, full, size, sealed.length);
+        const position = segmentPosition(index, size);
+        // Written, read back and compared on each replica: a short or wrong write never becomes an offset.
+        await this.onReplicas(session, files, async (file, name) => {
+          await file.write(position, sealed);
+          const buffer = this.readBuffers.pop() ?? Buffer.allocUnsafeSlow(size + TAG_SIZE);
+          try {
+            const back = await file.read(position, sealed.length, buffer);
+            if (!back.equals(sealed)) {
+              throw new ReplicaUnavailableError(name, new Error(`segment ${index} read back differently`));
+            }
+          } finally {
+            if (this.readBuffers.length < SPARE_READ_BUFFERS) this.readBuffers.push(buffer);
+          }
+        });
+      } finally {
+        this.thread.release(full);
+      }
     };
 
-    for await (const chunk of source) {
-      if (!chunk.length) continue;
-      if (length !== null && session.segments * this.segmentSize + pendingLength + chunk.length > length) {
-        throw new UploadTooLargeError(length);
+    try {
+      for await (const chunk of source) {
+        if (!chunk.length) continue;
+        if (length !== null && session.segments * size + filled + chunk.length > length) {
+          throw new UploadTooLargeError(length);
+        }
+        bodyHash?.update(chunk);
+        for (let at = 0; at < chunk.length;) {
+          slot ??= this.thread.slot();
+          const n = chunk.copy(slot.plain, filled, at, Math.min(chunk.length, at + size - filled));
+          filled += n;
+          at += n;
+          if (filled < size) continue;
+          await this.thread.room();
+          const write = writeSegment(slot);
+          write.catch(() => undefined); // awaited below, in order; a later one may fail first
+          inflight.push(write);
+          [slot, filled] = [null, 0];
+          if (inflight.length >= WRITE_WINDOW) await inflight.shift();
+        }
       }
-      bodyHash?.update(chunk);
-      pending.push(chunk);
-      pendingLength += chunk.length;
-      while (pendingLength >= this.segmentSize) {
-        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
-        const plain = joined.subarray(0, this.segmentSize);
-        const rest = joined.subarray(this.segmentSize);
-        pending = rest.length ? [rest] : [];
-        pendingLength = rest.length;
-        inflight.push(writeSegment(plain));
-        if (inflight.length >= WRITE_WINDOW) await inflight.shift();
-      }
+      while (inflight.length) await inflight.shift();
+      if (bodyHash && !bodyHash.digest().equals(checksum!)) throw new ChecksumMismatchError();
+      session.tail = slot ? Buffer.from(slot.plain.subarray(0, filled)) : Buffer.alloc(0);
+    } catch (err) {
+      // Nothing may still be writing when the request is rolled back (its segments are cut).
+      await Promise.allSettled(inflight);
+      throw err;
+    } finally {
+      if (slot) this.thread.release(slot);
     }
-    await Promise.all(inflight);
-    if (bodyHash && !bodyHash.digest().equals(checksum!)) throw new ChecksumMismatchError();
-    session.tail = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
   }
 
+  /**
+   * The commit point of a request: the tail record, numbered one above the last, written into each replica's slot
+   * not holding its last commit, made durable and read back. A crash mid-write tears only that slot.
+   */
   private async commitTail(session: Session): Promise<void> {
-    const bytes = sealTail(session.key, session.meta.objectId, {
-      segments: session.segments,
-      plain: session.tail,
-    });
+    const { objectId } = session.meta;
+    const seq = session.seq + 1;
+    const bytes = sealTail(session.key, objectId, { seq, segments: session.segments, plain: session.tail });
     const names = session.meta.replicas;
     const results = await Promise.allSettled(
       names.map(async (name) => {
         const replica = this.replica(name);
-        await replica.putStagingDoc(session.meta.objectId, "tail", bytes);
-        const back = await replica.getStagingDoc(session.meta.objectId, "tail");
-        if (!back?.equals(bytes))
+        const slot = otherSlot(session.slots.get(name)!);
+        await replica.writeTailSlot(objectId, slot, bytes);
+        const back = await replica.readTailSlot(objectId, slot, bytes.length);
+        if (!back || back.length < bytes.length || !back.subarray(0, bytes.length).equals(bytes))
           throw new ReplicaUnavailableError(name, new Error("tail read back differently"));
+        return slot;
       }),
     );
+    session.seq = seq;
+    results.forEach((r, i) => r.status === "fulfilled" && session.slots.set(names[i], r.value));
     // A root that fails its commit is dropped like one that fails a write (its tail is then stale, and the
     // meta of the others no longer lists it), or the request is refused.
     await this.dropFailed(
@@ -606,7 +732,6 @@ export class EvidenceStore {
       names.filter((_, i) => results[i].status === "rejected"),
       results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : [])),
     );
-    session.committedTail = bytes;
   }
 
   /** The last segment, then both copies sealed. */
@@ -615,24 +740,30 @@ export class EvidenceStore {
     const size = this.offsetOf(session);
     if (session.tail.length || size === 0) {
       const index = session.segments;
-      const sealed = sealSegment(session.key, objectId, index, session.tail);
-      const position = segmentPosition(index, this.segmentSize);
-      await this.onReplicas(session, files, async (file, name) => {
-        await file.write(position, sealed);
-        await file.sync();
-        const back = await file.read(position, sealed.length);
-        if (!back.equals(sealed))
-          throw new ReplicaUnavailableError(name, new Error("last segment read back differently"));
-      });
-      session.plainHash.update(session.tail);
-      session.storedHash.update(sealed);
+      const slot = this.thread.slot();
+      try {
+        const plain = slot.plain.subarray(0, session.tail.copy(slot.plain, 0));
+        const sealed = sealSegmentInto(session.key, objectId, index, plain, slot.sealed);
+        this.thread.hash(session.hashes, slot, plain.length, sealed.length);
+        const position = segmentPosition(index, this.segmentSize);
+        await this.onReplicas(session, files, async (file, name) => {
+          await file.write(position, sealed);
+          await file.sync();
+          const back = await file.read(position, sealed.length);
+          if (!back.equals(sealed))
+            throw new ReplicaUnavailableError(name, new Error("last segment read back differently"));
+        });
+      } finally {
+        this.thread.release(slot);
+      }
     }
+    const { sha256, storedSha256 } = await this.thread.digest(session.hashes);
     const completed: CompletedObject = {
       objectId,
       size,
-      sha256: session.plainHash.digest("hex"),
+      sha256,
       storedSize: storedSize(size, this.segmentSize),
-      storedSha256: session.storedHash.digest("hex"),
+      storedSha256,
     };
     for (const file of files.values()) await file.close();
     files.clear();

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { TAIL_SLOT_SPAN } from "./segment-format";
 
 /*
  * One replica root of the evidence store. The interface is what an S3 backend with object lock can also offer:
@@ -31,10 +32,14 @@ export class StoreFullError extends Error {
   }
 }
 
+/** The two tail slots of an upload (docs/evidence-store.md): commits alternate between them. */
+export type TailSlot = 0 | 1;
+
 export interface StagingFile {
   size(): Promise<number>;
   write(position: number, bytes: Buffer): Promise<void>;
-  read(position: number, length: number): Promise<Buffer>;
+  /** The bytes at `position` (fewer at the end of the file), read into `into` when given (of at least `length`). */
+  read(position: number, length: number, into?: Buffer): Promise<Buffer>;
   truncate(length: number): Promise<void>;
   /** Durable on the medium (fdatasync). */
   sync(): Promise<void>;
@@ -51,9 +56,18 @@ export interface ReplicaBackend {
   /** Throws ReplicaUnavailableError unless the root can be written now. */
   probe(): Promise<void>;
 
-  /** Small staging documents (upload state, encrypted tail), each replaced atomically and durably. */
-  putStagingDoc(objectId: string, doc: "meta" | "tail", bytes: Buffer): Promise<void>;
-  getStagingDoc(objectId: string, doc: "meta" | "tail"): Promise<Buffer | null>;
+  /** Small staging documents (the upload's state), each replaced atomically and durably. */
+  putStagingDoc(objectId: string, doc: "meta", bytes: Buffer): Promise<void>;
+  getStagingDoc(objectId: string, doc: "meta"): Promise<Buffer | null>;
+  /**
+   * One of the upload's two tail slots (of TAIL_SLOT_SPAN bytes each), rewritten in place from its first byte and
+   * durable (fdatasync) when this resolves; bytes of an older, longer record may stay after it. Not atomic: a write
+   * cut short leaves a torn record, which fails authentication, and the other slot then holds the commit before.
+   * The first write creates the slots durably (their directory entry too).
+   */
+  writeTailSlot(objectId: string, slot: TailSlot, bytes: Buffer): Promise<void>;
+  /** A tail slot's bytes as stored (its first `length` at most), or null when the slot was never written. */
+  readTailSlot(objectId: string, slot: TailSlot, length?: number): Promise<Buffer | null>;
   openStaging(objectId: string): Promise<StagingFile>;
   /**
    * The staging object becomes a sealed, read-only object with its descriptor (what was stored, for whom);
@@ -147,7 +161,7 @@ export class FilesystemBackend implements ReplicaBackend {
     return path.join(this.sealed, objectId.slice(0, 2), `${objectId}.seg`);
   }
 
-  putStagingDoc(objectId: string, doc: "meta" | "tail", bytes: Buffer): Promise<void> {
+  putStagingDoc(objectId: string, doc: "meta", bytes: Buffer): Promise<void> {
     return this.guard(async () => {
       const file = this.stagingPath(objectId, doc);
       const tmp = `${file}.tmp`;
@@ -163,13 +177,55 @@ export class FilesystemBackend implements ReplicaBackend {
     });
   }
 
-  getStagingDoc(objectId: string, doc: "meta" | "tail"): Promise<Buffer | null> {
+  getStagingDoc(objectId: string, doc: "meta"): Promise<Buffer | null> {
+    return this.guard(() => readIfExists(this.stagingPath(objectId, doc)));
+  }
+
+  /** Both slots are in the upload's `.tail` file: slot 0 at 0, slot 1 at TAIL_SLOT_SPAN. */
+  writeTailSlot(objectId: string, slot: TailSlot, bytes: Buffer): Promise<void> {
     return this.guard(async () => {
+      if (bytes.length > TAIL_SLOT_SPAN) throw new RangeError(`a tail record of ${bytes.length} bytes`);
+      const file = this.stagingPath(objectId, "tail");
+      let handle: fs.promises.FileHandle;
+      let created = false;
       try {
-        return await fs.promises.readFile(this.stagingPath(objectId, doc));
+        // In place: no O_TRUNC (a shorter record leaves the end of a longer one, ignored by its reader), no rename.
+        handle = await fs.promises.open(file, fs.constants.O_WRONLY);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        handle = await fs.promises.open(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600);
+        created = true;
+      }
+      try {
+        const start = slot * TAIL_SLOT_SPAN;
+        let done = 0;
+        while (done < bytes.length) {
+          const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, start + done);
+          done += bytesWritten;
+        }
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      if (created) await fsyncDir(this.staging);
+    });
+  }
+
+  readTailSlot(objectId: string, slot: TailSlot, length = TAIL_SLOT_SPAN): Promise<Buffer | null> {
+    return this.guard(async () => {
+      let handle: fs.promises.FileHandle;
+      try {
+        handle = await fs.promises.open(this.stagingPath(objectId, "tail"), "r");
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
         throw err;
+      }
+      try {
+        const start = slot * TAIL_SLOT_SPAN;
+        const stored = Math.min(length, TAIL_SLOT_SPAN, (await handle.stat()).size - start);
+        return stored > 0 ? await readFully(handle, start, stored) : null;
+      } finally {
+        await handle.close();
       }
     });
   }
@@ -193,7 +249,7 @@ export class FilesystemBackend implements ReplicaBackend {
               done += bytesWritten;
             }
           }),
-        read: (position, length) => guard(() => readFully(handle, position, length)),
+        read: (position, length, into) => guard(() => readFully(handle, position, length, into)),
         truncate: (length) => guard(() => handle.truncate(length)),
         sync: () => guard(() => handle.datasync()),
         close: () => handle.close(),
@@ -225,14 +281,7 @@ export class FilesystemBackend implements ReplicaBackend {
   }
 
   getDescriptor(objectId: string): Promise<Buffer | null> {
-    return this.guard(async () => {
-      try {
-        return await fs.promises.readFile(this.sealedPath(objectId).replace(/\.seg$/, ".json"));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-        throw err;
-      }
-    });
+    return this.guard(() => readIfExists(this.sealedPath(objectId).replace(/\.seg$/, ".json")));
   }
 
   removeStaging(objectId: string): Promise<void> {
@@ -327,8 +376,22 @@ export class FilesystemBackend implements ReplicaBackend {
   }
 }
 
-async function readFully(handle: fs.promises.FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+async function readIfExists(file: string): Promise<Buffer | null> {
+  try {
+    return await fs.promises.readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+async function readFully(
+  handle: fs.promises.FileHandle,
+  position: number,
+  length: number,
+  into?: Buffer,
+): Promise<Buffer> {
+  const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buf, done, length - done, position + done);

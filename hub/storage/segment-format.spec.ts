@@ -56,23 +56,55 @@ describe("segments", () => {
 });
 
 describe("tails", () => {
-  it("round-trip with their segment count, and refuse tampering or another object", () => {
-    const tail = { segments: 7, plain: crypto.randomBytes(321) };
+  it("round-trip with their sequence number and segment count, and refuse tampering or another object", () => {
+    const tail = { seq: 5, segments: 7, plain: crypto.randomBytes(321) };
     const bytes = sealTail(key, id, tail);
     expect(openTail(key, id, bytes)).toEqual(tail);
     expect(sealTail(key, id, tail).equals(bytes)).toBe(false); // a fresh nonce every time
-    const changedCount = Buffer.from(bytes);
-    changedCount[15] ^= 1;
-    expect(() => openTail(key, id, changedCount)).toThrow(SegmentAuthError);
+    for (const at of [15, 23]) {
+      // the sequence number, the segment count
+      const changed = Buffer.from(bytes);
+      changed[at] ^= 1;
+      expect(() => openTail(key, id, changed)).toThrow(SegmentAuthError);
+    }
     const flipped = Buffer.from(bytes);
     flipped[40] ^= 1;
     expect(() => openTail(key, id, flipped)).toThrow(SegmentAuthError);
     expect(() => openTail(key, "f".repeat(32), bytes)).toThrow(SegmentAuthError);
     expect(() => openTail(key, id, bytes.subarray(0, 20))).toThrow(SegmentAuthError);
-    expect(openTail(key, id, sealTail(key, id, { segments: 0, plain: Buffer.alloc(0) }))).toEqual({
+    expect(openTail(key, id, sealTail(key, id, { seq: 0, segments: 0, plain: Buffer.alloc(0) }))).toEqual({
+      seq: 0,
       segments: 0,
       plain: Buffer.alloc(0),
     });
+  });
+
+  it("are read from the start of a slot, whatever an older, longer record left after them", () => {
+    const older = sealTail(key, id, { seq: 1, segments: 2, plain: crypto.randomBytes(900) });
+    const newer = { seq: 3, segments: 4, plain: crypto.randomBytes(10) };
+    const slot = Buffer.from(older);
+    sealTail(key, id, newer).copy(slot, 0);
+    expect(openTail(key, id, slot)).toEqual(newer);
+  });
+
+  it("refuse a record torn at any byte (a write cut short by a crash)", () => {
+    const older = sealTail(key, id, { seq: 1, segments: 2, plain: crypto.randomBytes(300) });
+    const newer = sealTail(key, id, { seq: 3, segments: 2, plain: crypto.randomBytes(200) });
+    const olderRecord = openTail(key, id, older);
+    for (let cut = 1; cut < newer.length; cut += 3) {
+      // Only the first `cut` bytes of the newer record reached the slot; the rest is the older one, or nothing.
+      const over = Buffer.from(older);
+      newer.copy(over, 0, 0, cut);
+      let opened: unknown;
+      try {
+        opened = openTail(key, id, over);
+      } catch (err) {
+        opened = err;
+      }
+      // Refused, or (cut inside the magic both share) still the older record, never anything else.
+      if (!(opened instanceof SegmentAuthError)) expect(opened).toEqual(olderRecord);
+      expect(() => openTail(key, id, newer.subarray(0, cut))).toThrow(SegmentAuthError);
+    }
   });
 });
 

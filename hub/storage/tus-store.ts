@@ -51,6 +51,11 @@ export interface UploadAuthority {
 export interface UploadRequest {
   authority: UploadAuthority;
   checksum?: Buffer;
+  /**
+   * What this request has already asked (the grant and key, the upload's description), filled by the store:
+   * tus asks for the upload and then writes to it, and one request needs one grant, not two.
+   */
+  asked?: Map<string, Promise<unknown>>;
 }
 
 export const uploadRequest = new AsyncLocalStorage<UploadRequest>();
@@ -101,9 +106,29 @@ export class EncryptedTusStore extends DataStore {
     this.extensions = ["creation", "creation-defer-length", "termination", "checksum"];
   }
 
-  private async keyFor(recordingId: string, objectId: string): Promise<Buffer> {
-    const grant = await current().authority.grant(recordingId);
-    return objectKey(this.keyRing.unwrap(grant.recordingId, grant.wrappedKey), objectId);
+  /** Asked once per request (a failure is not kept: asking again asks again). */
+  private askOnce<T>(what: string, ask: () => Promise<T>): Promise<T> {
+    const request = current();
+    request.asked ??= new Map();
+    let answer = request.asked.get(what) as Promise<T> | undefined;
+    if (!answer) {
+      answer = ask();
+      request.asked.set(what, answer);
+      answer.catch(() => request.asked?.delete(what));
+    }
+    return answer;
+  }
+
+  /** The object's key, if this request's user may write this recording now (asked of the recordings service). */
+  private keyFor(recordingId: string, objectId: string): Promise<Buffer> {
+    return this.askOnce(`key ${recordingId} ${objectId}`, async () => {
+      const grant = await current().authority.grant(recordingId);
+      return objectKey(this.keyRing.unwrap(grant.recordingId, grant.wrappedKey), objectId);
+    });
+  }
+
+  private describe(id: string) {
+    return this.askOnce(`describe ${id}`, () => this.store.describe(id));
   }
 
   override async create(upload: Upload): Promise<Upload> {
@@ -148,14 +173,17 @@ export class EncryptedTusStore extends DataStore {
   }
 
   override async getUpload(id: string): Promise<Upload> {
-    const found = await this.store.describe(id);
+    const found = await this.describe(id);
     if (!found) throw ERRORS.FILE_NOT_FOUND;
     if (found.sealed) {
       const { completed, recordingId } = found.sealed;
       // Tell the recording again while it is a draft: the first notice may have been lost with the connection.
+      // The same call is the check that the caller is the creator: only a recording already submitted is fine.
       await current()
         .authority.completed(recordingId, completed)
-        .catch(() => undefined);
+        .catch((err: { type?: unknown }) => {
+          if (err?.type !== "HUB_RECORDING_NOT_DRAFT") throw err;
+        });
       return new Upload({
         id,
         size: completed.size,
@@ -199,7 +227,7 @@ export class EncryptedTusStore extends DataStore {
   }
 
   private async uploadMeta(id: string) {
-    const found = await this.store.describe(id);
+    const found = await this.describe(id);
     if (!found) throw ERRORS.FILE_NOT_FOUND;
     // A sealed upload takes no more bytes (and is never removed through tus).
     if (!found.meta) throw new UploadRefused("HUB_UPLOAD_OFFSET_MISMATCH", "the upload is complete");

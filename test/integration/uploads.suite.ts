@@ -430,6 +430,27 @@ export function describeUploads(harness: () => Harness, token: (username: string
       expectError(await play(id, "sh.pd.manager"), 409, "HUB_RECORDING_UPLOAD_INCOMPLETE");
     });
 
+    it("answers HEAD on a finished upload to its creator only, before and after submit", async () => {
+      const id = await draft();
+      const bytes = media(MiB + 11);
+      const url = await upload(id, bytes);
+      const creator = await tus("sh.pd.sales1");
+      const others = [await tus("sh.pd.manager"), await tus("bj.cy.sales1")];
+      const offsetOf = async (client: TusClient) => {
+        const res = await client.head(url);
+        return { status: res.status, offset: res.offset };
+      };
+      expect(await offsetOf(creator)).toEqual({ status: 200, offset: bytes.length });
+      for (const other of others) expect((await offsetOf(other)).status).toBe(403);
+      const res = await h().api("POST", `/api/v1/recordings/${id}/submit`, {
+        token: await token("sh.pd.sales1"),
+        body: goodSubmit,
+      });
+      expect(res.status).toBe(200);
+      expect(await offsetOf(creator)).toEqual({ status: 200, offset: bytes.length });
+      for (const other of others) expect((await offsetOf(other)).status).toBe(403);
+    });
+
     describe("a complete recording", () => {
       let id: string;
       let bytes: Buffer;
