@@ -775,7 +775,13 @@ export class EvidenceStore {
       completed,
     };
     const bytes = Buffer.from(JSON.stringify(descriptor));
-    for (const name of session.meta.replicas) await this.replica(name).seal(objectId, bytes);
+    for (const name of session.meta.replicas) {
+      await this.replica(name)
+        .seal(objectId, bytes)
+        .catch((err: unknown) => {
+          throw asReplicaFault(name, err);
+        });
+    }
     this.sessions.delete(objectId);
     return completed;
   }

@@ -96,6 +96,8 @@ function current(): UploadRequest {
   return request;
 }
 
+async function* noBytes(): AsyncGenerator<Buffer> {}
+
 export class EncryptedTusStore extends DataStore {
   constructor(
     private readonly store: EvidenceStore,
@@ -193,6 +195,12 @@ export class EncryptedTusStore extends DataStore {
     }
     const key = await this.keyFor(found.meta.recordingId, id);
     const state = await this.store.uploadState(id, key);
+    if (state.meta.length !== null && state.offset === state.meta.length) {
+      // Every byte is committed but the last PATCH could not seal (a disk full at that moment): a client that sees
+      // offset = length sends nothing more, so the object is sealed now and the recording told, once it can be.
+      const { completed } = await this.store.append(id, key, noBytes(), { offset: state.offset });
+      if (completed) await current().authority.completed(found.meta.recordingId, completed);
+    }
     return new Upload({
       id,
       size: state.meta.length ?? undefined,

@@ -173,38 +173,41 @@ function staging(root: string, objectId: string): Record<string, number> {
 const sealedFile = (root: string, objectId: string) =>
   path.join(root, "sealed", objectId.slice(0, 2), `${objectId}.seg`);
 
+/**
+ * A hub whose backup root sits on a 16 MB tmpfs of its own inside a fresh data directory (so the plaintext search
+ * covers it), for one describe block: mounted and started before its tests, stopped, unmounted and removed after.
+ */
+function useBackupDisk(prefix: string, env: Record<string, string>) {
+  const disk = {} as { dataDir: string; mountPoint: string; primary: string; backup: string; t: TestHub };
+  let mounted = false;
+  beforeAll(async () => {
+    disk.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    disk.mountPoint = path.join(disk.dataDir, "backup-disk");
+    mount(disk.mountPoint, "16m");
+    mounted = true;
+    disk.primary = path.join(disk.dataDir, "evidence", "primary");
+    disk.backup = path.join(disk.mountPoint, "root");
+    disk.t = await testHub(disk.dataDir, { HUB_STORE_BACKUP: disk.backup, ...env });
+  });
+  afterAll(async () => {
+    await disk.t?.stop();
+    if (mounted) {
+      remount(disk.mountPoint, "rw");
+      unmount(disk.mountPoint);
+    }
+    fs.rmSync(disk.dataDir, { recursive: true, force: true });
+  });
+  return disk;
+}
+
 describeMounted("evidence store faults", () => {
   describe("a backup root on its own small disk (HUB_STORE_MIN_REPLICAS=2)", () => {
-    let dataDir: string;
-    let mountPoint: string;
-    let primary: string;
-    let backup: string;
-    let t: TestHub;
-    let mounted = false;
-
-    beforeAll(async () => {
-      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-faults-"));
-      // The mount is inside the data directory: the plaintext search below covers it too.
-      mountPoint = path.join(dataDir, "backup-disk");
-      mount(mountPoint, "16m");
-      mounted = true;
-      primary = path.join(dataDir, "evidence", "primary");
-      backup = path.join(mountPoint, "root");
-      t = await testHub(dataDir, { HUB_STORE_BACKUP: backup });
-    });
-    afterAll(async () => {
-      await t?.stop();
-      if (mounted) {
-        remount(mountPoint, "rw");
-        unmount(mountPoint);
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    });
+    const disk = useBackupDisk("hub-faults-", {});
 
     it("refuses creation and PATCH with 503 while the backup is read-only, and resumes when it is back", async () => {
-      const id = await t.draft();
+      const id = await disk.t.draft();
       const bytes = crypto.randomBytes(3 * MiB + 5);
-      const client = await t.tus();
+      const client = await disk.t.tus();
       const created = await client.create(id, bytes.length);
       expect(created.status).toBe(201);
       const url = created.uploadUrl!;
@@ -212,45 +215,47 @@ describeMounted("evidence store faults", () => {
       const first = await client.patch(url, 0, bytes.subarray(0, MiB + 3));
       expect(first.offset).toBe(MiB + 3);
 
-      remount(mountPoint, "ro");
+      remount(disk.mountPoint, "ro");
       try {
         const refused = await client.patch(url, MiB + 3, bytes.subarray(MiB + 3, 2 * MiB + 3));
         expectError(refused, 503, "HUB_STORE_REPLICA_UNAVAILABLE");
         expect(refused.body.error.message).toMatch(/backup/);
         // A new upload is refused before anything is written, and the recording keeps the upload it has.
-        const other = await t.draft();
-        const before = fs.readdirSync(path.join(primary, "staging")).sort();
+        const other = await disk.t.draft();
+        const before = fs.readdirSync(path.join(disk.primary, "staging")).sort();
         const creation = await client.create(other, 1000);
         expectError(creation, 503, "HUB_STORE_REPLICA_UNAVAILABLE");
         expect(creation.uploadUrl).toBeNull();
-        expect(fs.readdirSync(path.join(primary, "staging")).sort()).toEqual(before);
-        expect(await t.recording(other)).toMatchObject({ upload: { state: "none" }, media: null });
+        expect(fs.readdirSync(path.join(disk.primary, "staging")).sort()).toEqual(before);
+        expect(await disk.t.recording(other)).toMatchObject({ upload: { state: "none" }, media: null });
         // Still nothing of the refused request on the primary either.
-        expect(staging(primary, objectId)[".seg"]).toBe(HEADER + SEGMENT);
+        expect(staging(disk.primary, objectId)[".seg"]).toBe(HEADER + SEGMENT);
       } finally {
-        remount(mountPoint, "rw");
+        remount(disk.mountPoint, "rw");
       }
 
       const head = await client.head(url);
       expect({ status: head.status, offset: head.offset }).toEqual({ status: 200, offset: MiB + 3 });
       await sendAll(client, url, bytes, head.offset!);
-      expect(await t.recording(id)).toMatchObject({
+      expect(await disk.t.recording(id)).toMatchObject({
         upload: { state: "complete" },
         media: { size: bytes.length, sha256: sha256(bytes) },
       });
-      const played = await t.play(id);
+      const played = await disk.t.play(id);
       expect(played.status).toBe(200);
       expect(played.bytes.equals(bytes)).toBe(true);
       // Both roots hold the sealed object, byte for byte the same.
       expect(
-        fs.readFileSync(sealedFile(primary, objectId)).equals(fs.readFileSync(sealedFile(backup, objectId))),
+        fs
+          .readFileSync(sealedFile(disk.primary, objectId))
+          .equals(fs.readFileSync(sealedFile(disk.backup, objectId))),
       ).toBe(true);
     });
 
     it("answers 507 when the backup disk is full, keeps nothing partial, and completes once there is room", async () => {
-      const id = await t.draft();
+      const id = await disk.t.draft();
       const bytes = crypto.randomBytes(6 * MiB + 777);
-      const client = await t.tus();
+      const client = await disk.t.tus();
       const created = await client.create(id, bytes.length);
       expect(created.status).toBe(201);
       const url = created.uploadUrl!;
@@ -259,8 +264,8 @@ describeMounted("evidence store faults", () => {
       expect((await client.patch(url, 0, bytes.subarray(0, committed))).offset).toBe(committed);
 
       // Leave about 1.5 MiB free on the backup's disk: the next 3 MiB cannot fit.
-      const ballast = path.join(mountPoint, "ballast");
-      const { bavail, bsize } = fs.statfsSync(mountPoint);
+      const ballast = path.join(disk.mountPoint, "ballast");
+      const { bavail, bsize } = fs.statfsSync(disk.mountPoint);
       fs.writeFileSync(ballast, Buffer.alloc(Math.max(0, bavail * bsize - 1.5 * MiB)));
 
       const full = await client.patch(url, committed, bytes.subarray(committed, committed + 3 * MiB));
@@ -271,18 +276,18 @@ describeMounted("evidence store faults", () => {
       const head = await client.head(url);
       expect({ status: head.status, offset: head.offset }).toEqual({ status: 200, offset: committed });
       // ... and none of its bytes stay on either root: both are cut back to the committed segments.
-      for (const root of [primary, backup])
+      for (const root of [disk.primary, disk.backup])
         expect(staging(root, objectId)[".seg"]).toBe(HEADER + 2 * SEGMENT);
       // Never valid: the recording has no completed upload, it cannot be submitted or played, nothing is sealed.
-      expect(await t.recording(id)).toMatchObject({
+      expect(await disk.t.recording(id)).toMatchObject({
         upload: { state: "in-progress", uploadedAt: null },
         media: { size: null, sha256: null },
       });
-      const submit = await fetch(`${t.url}/api/v1/recordings/${id}/submit`, {
+      const submit = await fetch(`${disk.t.url}/api/v1/recordings/${id}/submit`, {
         method: "POST",
         headers: {
           "content-type": "application/json",
-          authorization: `Bearer ${await t.token("sh.pd.sales1")}`,
+          authorization: `Bearer ${await disk.t.token("sh.pd.sales1")}`,
         },
         body: JSON.stringify({
           startedAt: "2026-11-23T09:30:00.000Z",
@@ -293,17 +298,18 @@ describeMounted("evidence store faults", () => {
       });
       expect(submit.status).toBe(409);
       expect(((await submit.json()) as any).error.code).toBe("HUB_RECORDING_UPLOAD_INCOMPLETE");
-      expect((await t.play(id)).status).toBe(409);
-      for (const root of [primary, backup]) expect(fs.existsSync(sealedFile(root, objectId))).toBe(false);
+      expect((await disk.t.play(id)).status).toBe(409);
+      for (const root of [disk.primary, disk.backup])
+        expect(fs.existsSync(sealedFile(root, objectId))).toBe(false);
 
       // A full disk refuses a new upload too.
-      const filler = path.join(mountPoint, "filler");
+      const filler = path.join(disk.mountPoint, "filler");
       try {
         fs.writeFileSync(filler, Buffer.alloc(16 * MiB));
       } catch {
         // ENOSPC: the disk is now completely full, as wanted
       }
-      const creation = await (await t.tus()).create(await t.draft(), 1000);
+      const creation = await (await disk.t.tus()).create(await disk.t.draft(), 1000);
       expectError(creation, 507, "HUB_STORE_FULL");
       // Trying again while full changes nothing.
       expectError(
@@ -319,19 +325,19 @@ describeMounted("evidence store faults", () => {
       const resumed = await client.head(url);
       expect(resumed.offset).toBe(committed);
       await sendAll(client, url, bytes, resumed.offset!);
-      expect(await t.recording(id)).toMatchObject({
+      expect(await disk.t.recording(id)).toMatchObject({
         upload: { state: "complete" },
         media: { size: bytes.length, sha256: sha256(bytes) },
       });
-      const played = await t.play(id);
+      const played = await disk.t.play(id);
       expect(played.status).toBe(200);
       expect(played.bytes.equals(bytes)).toBe(true);
     });
 
     it("answers 507 when the segments fit but the commit does not, and resumes from where it was", async () => {
-      const id = await t.draft();
+      const id = await disk.t.draft();
       const bytes = crypto.randomBytes(2 * MiB + 4321);
-      const client = await t.tus();
+      const client = await disk.t.tus();
       const created = await client.create(id, bytes.length);
       expect(created.status).toBe(201);
       const url = created.uploadUrl!;
@@ -339,8 +345,8 @@ describeMounted("evidence store faults", () => {
 
       // Room for the PATCH's whole segment on the backup, not for its tail (900 KiB) as well: the primary
       // commits, the backup cannot.
-      const ballast = path.join(mountPoint, "ballast");
-      const { bavail, bsize } = fs.statfsSync(mountPoint);
+      const ballast = path.join(disk.mountPoint, "ballast");
+      const { bavail, bsize } = fs.statfsSync(disk.mountPoint);
       fs.writeFileSync(ballast, Buffer.alloc(Math.max(0, bavail * bsize - (MiB + 300 * 1024))));
       try {
         const full = await client.patch(url, 0, bytes.subarray(0, MiB + 900 * 1024));
@@ -354,13 +360,15 @@ describeMounted("evidence store faults", () => {
       const head = await client.head(url);
       expect({ status: head.status, offset: head.offset }).toEqual({ status: 200, offset: 0 });
       await sendAll(client, url, bytes, 0);
-      expect(await t.recording(id)).toMatchObject({
+      expect(await disk.t.recording(id)).toMatchObject({
         upload: { state: "complete" },
         media: { size: bytes.length, sha256: sha256(bytes) },
       });
-      expect((await t.play(id)).bytes.equals(bytes)).toBe(true);
+      expect((await disk.t.play(id)).bytes.equals(bytes)).toBe(true);
       expect(
-        fs.readFileSync(sealedFile(primary, objectId)).equals(fs.readFileSync(sealedFile(backup, objectId))),
+        fs
+          .readFileSync(sealedFile(disk.primary, objectId))
+          .equals(fs.readFileSync(sealedFile(disk.backup, objectId))),
       ).toBe(true);
     });
 
@@ -374,31 +382,31 @@ describeMounted("evidence store faults", () => {
       };
       const complete = withMarker(2 * MiB + 100, [1000, MiB - 10, 2 * MiB + 20]);
       const partial = withMarker(3 * MiB, [5000, MiB - 20, MiB + 4000]);
-      const client = await t.tus();
+      const client = await disk.t.tus();
 
-      const done = await t.draft();
+      const done = await disk.t.draft();
       const doneUpload = await client.create(done, complete.length);
       await sendAll(client, doneUpload.uploadUrl!, complete, 0, 700_000);
-      expect((await t.recording(done)).upload.state).toBe("complete");
+      expect((await disk.t.recording(done)).upload.state).toBe("complete");
 
-      const stopped = await t.draft();
+      const stopped = await disk.t.draft();
       const stoppedUpload = await client.create(stopped, partial.length);
       const url = stoppedUpload.uploadUrl!;
       expect((await client.patch(url, 0, partial.subarray(0, MiB + 5000))).offset).toBe(MiB + 5000);
       const objectId = url.split("/").pop()!;
-      for (const root of [primary, backup]) {
+      for (const root of [disk.primary, disk.backup]) {
         expect(staging(root, objectId)).toMatchObject({
           ".seg": HEADER + SEGMENT,
           ".tail": expect.any(Number),
         });
       }
 
-      expect(occursUnder(dataDir, MARKER)).toBeNull();
+      expect(occursUnder(disk.dataDir, MARKER)).toBeNull();
       // The search finds what it looks for.
-      const probe = path.join(backup, "staging", "probe.bin");
+      const probe = path.join(disk.backup, "staging", "probe.bin");
       fs.writeFileSync(probe, partial.subarray(MiB - 100, MiB + 100));
       try {
-        expect(occursUnder(dataDir, MARKER)).toBe(probe);
+        expect(occursUnder(disk.dataDir, MARKER)).toBe(probe);
       } finally {
         fs.rmSync(probe);
       }
@@ -406,55 +414,33 @@ describeMounted("evidence store faults", () => {
   });
 
   describe("a backup root that turns read-only mid-upload, with HUB_STORE_MIN_REPLICAS=1", () => {
-    let dataDir: string;
-    let mountPoint: string;
-    let t: TestHub;
-    let mounted = false;
-
-    beforeAll(async () => {
-      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-faults-min1-"));
-      mountPoint = path.join(dataDir, "backup-disk");
-      mount(mountPoint, "16m");
-      mounted = true;
-      t = await testHub(dataDir, {
-        HUB_STORE_BACKUP: path.join(mountPoint, "root"),
-        HUB_STORE_MIN_REPLICAS: "1",
-      });
-    });
-    afterAll(async () => {
-      await t?.stop();
-      if (mounted) {
-        remount(mountPoint, "rw");
-        unmount(mountPoint);
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    });
+    const disk = useBackupDisk("hub-faults-min1-", { HUB_STORE_MIN_REPLICAS: "1" });
 
     it("goes on with the primary alone, from the offset it had, and plays back whole", async () => {
-      const id = await t.draft();
+      const id = await disk.t.draft();
       const bytes = crypto.randomBytes(3 * MiB + 17);
-      const client = await t.tus();
+      const client = await disk.t.tus();
       const created = await client.create(id, bytes.length);
       expect(created.status).toBe(201);
       const url = created.uploadUrl!;
       const objectId = url.split("/").pop()!;
       expect((await client.patch(url, 0, bytes.subarray(0, MiB + 9))).offset).toBe(MiB + 9);
 
-      remount(mountPoint, "ro");
+      remount(disk.mountPoint, "ro");
       try {
         await sendAll(client, url, bytes, MiB + 9);
       } finally {
-        remount(mountPoint, "rw");
+        remount(disk.mountPoint, "rw");
       }
-      expect(await t.recording(id)).toMatchObject({
+      expect(await disk.t.recording(id)).toMatchObject({
         upload: { state: "complete" },
         media: { size: bytes.length, sha256: sha256(bytes) },
       });
-      const played = await t.play(id);
+      const played = await disk.t.play(id);
       expect(played.status).toBe(200);
       expect(played.bytes.equals(bytes)).toBe(true);
-      expect(fs.existsSync(sealedFile(path.join(dataDir, "evidence", "primary"), objectId))).toBe(true);
-      expect(fs.existsSync(sealedFile(path.join(mountPoint, "root"), objectId))).toBe(false);
+      expect(fs.existsSync(sealedFile(path.join(disk.dataDir, "evidence", "primary"), objectId))).toBe(true);
+      expect(fs.existsSync(sealedFile(path.join(disk.mountPoint, "root"), objectId))).toBe(false);
     });
   });
 
@@ -501,6 +487,54 @@ describeMounted("evidence store faults", () => {
       const objectId = created.uploadUrl!.split("/").pop()!;
       expect(fs.existsSync(sealedFile(path.join(dataDir, "evidence", "primary"), objectId))).toBe(true);
       expect(fs.readFileSync(backup, "utf8")).toBe("not a directory");
+    });
+  });
+
+  describe("a last PATCH whose bytes are committed but cannot be sealed", () => {
+    let dataDir: string;
+    let t: TestHub;
+    beforeAll(async () => {
+      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-faults-seal-"));
+      t = await testHub(dataDir);
+    });
+    afterAll(async () => {
+      await t?.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it("keeps every byte, and seals on the client's next HEAD once the root can take it", async () => {
+      const id = await t.draft();
+      const bytes = crypto.randomBytes(2 * MiB + 5);
+      const client = await t.tus();
+      const created = await client.create(id, bytes.length);
+      const url = created.uploadUrl!;
+      const objectId = url.split("/").pop()!;
+      expect((await client.patch(url, 0, bytes.subarray(0, MiB + 3))).offset).toBe(MiB + 3);
+
+      // A file where the primary's sealed/<ab>/ directory must be made: the last segment is committed on both
+      // roots, sealing then fails.
+      const primary = path.join(dataDir, "evidence", "primary");
+      const blocker = path.join(primary, "sealed", objectId.slice(0, 2));
+      fs.mkdirSync(path.dirname(blocker), { recursive: true });
+      fs.writeFileSync(blocker, "in the way");
+      const last = await client.patch(url, MiB + 3, bytes.subarray(MiB + 3));
+      expect(last.status).toBeGreaterThanOrEqual(500);
+      expect(last.body.error.code).toMatch(/^HUB_STORE_/);
+      expect(await t.recording(id)).toMatchObject({ upload: { state: "in-progress" } });
+      // While it is still in the way, HEAD fails the same way and nothing is lost.
+      expect((await client.head(url)).status).toBeGreaterThanOrEqual(500);
+
+      fs.rmSync(blocker);
+      const head = await client.head(url);
+      expect({ status: head.status, offset: head.offset }).toEqual({ status: 200, offset: bytes.length });
+      expect(await t.recording(id)).toMatchObject({
+        upload: { state: "complete" },
+        media: { size: bytes.length, sha256: sha256(bytes) },
+      });
+      expect(fs.existsSync(sealedFile(primary, objectId))).toBe(true);
+      const played = await t.play(id);
+      expect(played.status).toBe(200);
+      expect(played.bytes.equals(bytes)).toBe(true);
     });
   });
 });
