@@ -187,25 +187,32 @@ export function decideRead(actor: RecordingActor, r: RecordingFacts): RecordingD
   return listed;
 }
 
-/** Uploading the media (the tus grant and its start, end and termination): the creator, on a draft. */
-export function decideUpload(actor: RecordingActor, r: RecordingFacts): RecordingDecision {
+/** The creator, holding `action` over the recording's unit, on a recording whose status lets `event` happen. */
+function creatorOnDraft(
+  actor: RecordingActor,
+  r: RecordingFacts,
+  action: "recording.upload" | "recording.create",
+  event: RecordingEvent,
+  verb: string,
+): RecordingDecision {
   if (!isCreator(actor, r))
-    return refuse("HUB_RECORDING_NOT_CREATOR", "only the creator uploads a recording");
-  const allowed = permission(actor, "recording.upload", r.orgPath);
+    return refuse("HUB_RECORDING_NOT_CREATOR", `only the creator ${verb} a recording`);
+  const allowed = permission(actor, action, r.orgPath);
   if (!allowed.allowed) return allowed;
-  if (nextStatus(r.status, "uploadStarted") === null)
+  if (nextStatus(r.status, event) === null)
     return refuse("HUB_RECORDING_NOT_DRAFT", `the recording is ${r.status}`);
   return ALLOWED;
 }
 
+/** Uploading the media (the tus grant and its start, end and termination): the creator, on a draft. */
+export function decideUpload(actor: RecordingActor, r: RecordingFacts): RecordingDecision {
+  return creatorOnDraft(actor, r, "recording.upload", "uploadStarted", "uploads");
+}
+
 /** Submitting: the creator, on a draft whose upload is complete. */
 export function decideSubmit(actor: RecordingActor, r: RecordingFacts): RecordingDecision {
-  if (!isCreator(actor, r))
-    return refuse("HUB_RECORDING_NOT_CREATOR", "only the creator submits a recording");
-  const allowed = permission(actor, "recording.create", r.orgPath);
-  if (!allowed.allowed) return allowed;
-  if (nextStatus(r.status, "submit") === null)
-    return refuse("HUB_RECORDING_NOT_DRAFT", `the recording is ${r.status}`);
+  const decision = creatorOnDraft(actor, r, "recording.create", "submit", "submits");
+  if (!decision.allowed) return decision;
   if (uploadState(r) !== "complete")
     return refuse("HUB_RECORDING_UPLOAD_INCOMPLETE", `the upload is ${uploadState(r)}`);
   return ALLOWED;

@@ -82,6 +82,10 @@ interface TestHub {
   /** A draft sale of sh.pd.sales1. */
   draft(): Promise<string>;
   recording(id: string): Promise<any>;
+  /** A draft of sh.pd.sales1 and its upload of `size` random bytes, created (201) and not yet sent. */
+  newUpload(
+    size: number,
+  ): Promise<{ id: string; bytes: Buffer; client: TusClient; url: string; objectId: string }>;
   play(id: string): Promise<{ status: number; bytes: Buffer }>;
   stop(): Promise<void>;
 }
@@ -112,7 +116,7 @@ async function testHub(dataDir: string, env: Record<string, string> = {}): Promi
   };
   const get = async (urlPath: string, username: string) =>
     fetch(url + urlPath, { headers: { authorization: `Bearer ${await token(username)}` } });
-  return {
+  const th: TestHub = {
     hub,
     url,
     dataDir,
@@ -130,6 +134,15 @@ async function testHub(dataDir: string, env: Record<string, string> = {}): Promi
       expect(res.status).toBe(201);
       return ((await res.json()) as { id: string }).id;
     },
+    async newUpload(size) {
+      const id = await th.draft();
+      const bytes = crypto.randomBytes(size);
+      const client = await th.tus();
+      const created = await client.create(id, bytes.length);
+      expect(created.status).toBe(201);
+      const url = created.uploadUrl!;
+      return { id, bytes, client, url, objectId: url.split("/").pop()! };
+    },
     async recording(id) {
       return (await get(`/api/v1/recordings/${id}`, "sh.pd.sales1")).json();
     },
@@ -139,6 +152,7 @@ async function testHub(dataDir: string, env: Record<string, string> = {}): Promi
     },
     stop: () => hub.stop(),
   };
+  return th;
 }
 
 function expectError(res: TusResponse, status: number, code: string): void {
@@ -205,13 +219,7 @@ describeMounted("evidence store faults", () => {
     const disk = useBackupDisk("hub-faults-", {});
 
     it("refuses creation and PATCH with 503 while the backup is read-only, and resumes when it is back", async () => {
-      const id = await disk.t.draft();
-      const bytes = crypto.randomBytes(3 * MiB + 5);
-      const client = await disk.t.tus();
-      const created = await client.create(id, bytes.length);
-      expect(created.status).toBe(201);
-      const url = created.uploadUrl!;
-      const objectId = url.split("/").pop()!;
+      const { id, bytes, client, url, objectId } = await disk.t.newUpload(3 * MiB + 5);
       const first = await client.patch(url, 0, bytes.subarray(0, MiB + 3));
       expect(first.offset).toBe(MiB + 3);
 
@@ -253,13 +261,7 @@ describeMounted("evidence store faults", () => {
     });
 
     it("answers 507 when the backup disk is full, keeps nothing partial, and completes once there is room", async () => {
-      const id = await disk.t.draft();
-      const bytes = crypto.randomBytes(6 * MiB + 777);
-      const client = await disk.t.tus();
-      const created = await client.create(id, bytes.length);
-      expect(created.status).toBe(201);
-      const url = created.uploadUrl!;
-      const objectId = url.split("/").pop()!;
+      const { id, bytes, client, url, objectId } = await disk.t.newUpload(6 * MiB + 777);
       const committed = 2 * MiB;
       expect((await client.patch(url, 0, bytes.subarray(0, committed))).offset).toBe(committed);
 
@@ -335,13 +337,7 @@ describeMounted("evidence store faults", () => {
     });
 
     it("answers 507 when the segments fit but the commit does not, and resumes from where it was", async () => {
-      const id = await disk.t.draft();
-      const bytes = crypto.randomBytes(2 * MiB + 4321);
-      const client = await disk.t.tus();
-      const created = await client.create(id, bytes.length);
-      expect(created.status).toBe(201);
-      const url = created.uploadUrl!;
-      const objectId = url.split("/").pop()!;
+      const { id, bytes, client, url, objectId } = await disk.t.newUpload(2 * MiB + 4321);
 
       // Room for the PATCH's whole segment on the backup, not for its tail (900 KiB) as well: the primary
       // commits, the backup cannot.
@@ -417,13 +413,7 @@ describeMounted("evidence store faults", () => {
     const disk = useBackupDisk("hub-faults-min1-", { HUB_STORE_MIN_REPLICAS: "1" });
 
     it("goes on with the primary alone, from the offset it had, and plays back whole", async () => {
-      const id = await disk.t.draft();
-      const bytes = crypto.randomBytes(3 * MiB + 17);
-      const client = await disk.t.tus();
-      const created = await client.create(id, bytes.length);
-      expect(created.status).toBe(201);
-      const url = created.uploadUrl!;
-      const objectId = url.split("/").pop()!;
+      const { id, bytes, client, url, objectId } = await disk.t.newUpload(3 * MiB + 17);
       expect((await client.patch(url, 0, bytes.subarray(0, MiB + 9))).offset).toBe(MiB + 9);
 
       remount(disk.mountPoint, "ro");
@@ -471,12 +461,8 @@ describeMounted("evidence store faults", () => {
 
     it("goes on with the primary alone when HUB_STORE_MIN_REPLICAS=1", async () => {
       t = await testHub(dataDir, { HUB_STORE_BACKUP: backup, HUB_STORE_MIN_REPLICAS: "1" });
-      const id = await t.draft();
-      const bytes = crypto.randomBytes(2 * MiB + 99);
-      const client = await t.tus();
-      const created = await client.create(id, bytes.length);
-      expect(created.status).toBe(201);
-      await sendAll(client, created.uploadUrl!, bytes, 0);
+      const { id, bytes, client, url, objectId } = await t.newUpload(2 * MiB + 99);
+      await sendAll(client, url, bytes, 0);
       expect(await t.recording(id)).toMatchObject({
         upload: { state: "complete" },
         media: { size: bytes.length, sha256: sha256(bytes) },
@@ -484,7 +470,6 @@ describeMounted("evidence store faults", () => {
       const played = await t.play(id);
       expect(played.status).toBe(200);
       expect(played.bytes.equals(bytes)).toBe(true);
-      const objectId = created.uploadUrl!.split("/").pop()!;
       expect(fs.existsSync(sealedFile(path.join(dataDir, "evidence", "primary"), objectId))).toBe(true);
       expect(fs.readFileSync(backup, "utf8")).toBe("not a directory");
     });
@@ -503,12 +488,7 @@ describeMounted("evidence store faults", () => {
     });
 
     it("keeps every byte, and seals on the client's next HEAD once the root can take it", async () => {
-      const id = await t.draft();
-      const bytes = crypto.randomBytes(2 * MiB + 5);
-      const client = await t.tus();
-      const created = await client.create(id, bytes.length);
-      const url = created.uploadUrl!;
-      const objectId = url.split("/").pop()!;
+      const { id, bytes, client, url, objectId } = await t.newUpload(2 * MiB + 5);
       expect((await client.patch(url, 0, bytes.subarray(0, MiB + 3))).offset).toBe(MiB + 3);
 
       // A file where the primary's sealed/<ab>/ directory must be made: the last segment is committed on both
