@@ -22,7 +22,7 @@ import {
 
 /*
  * The audit/evidence chain as stored in the database. Appends lock the single head row, so every node of a
- * cluster extends the same chain; the evidence store will append manifests and tombstones through here too.
+ * cluster extends the same chain; recordings append their manifests through here too (tombstones will follow with retention).
  */
 
 export function toRow(entry: ChainEntry): AuditEntryRow {

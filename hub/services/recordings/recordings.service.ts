@@ -46,7 +46,7 @@ import { createMediaWorker } from "../../media";
 import type { EvidenceStore } from "../../storage";
 import type { KeyRing } from "../../storage/data-keys";
 import { MediaJobs, type MediaOutcome } from "./media-jobs";
-import { scrubRecordings, scrubTargets, storedObjects } from "./scrubber";
+import { scrubRecordings, storedObjects } from "./scrubber";
 
 type Locals = { locals: AuditLocals };
 
@@ -60,7 +60,6 @@ const OBJECT_ID = /^[0-9A-Za-z_-]{1,32}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const APPEND_ATTEMPTS = 3;
 const CLAIM_ATTEMPTS = 3;
-const MANIFESTS_PAGE_MAX = 1000;
 /** How often recordings still waiting for the media worker are offered to it again. */
 const MEDIA_SWEEP_MS = 60_000;
 
@@ -854,15 +853,6 @@ export function createRecordingsService(
             checkpoint,
             publicKeyPem: rt.auditKeys.publicKey.export({ type: "spki", format: "pem" }).toString(),
           };
-        },
-      },
-
-      /** Internal (scrubber): submitted recordings by id, each with its key and the stored objects to re-hash. */
-      manifests: {
-        visibility: "public",
-        async handler(ctx: HubContext<{ afterId?: string; limit?: number }>) {
-          const limit = Math.min(Math.max(Math.trunc(ctx.params.limit ?? 100), 1), MANIFESTS_PAGE_MAX);
-          return scrubTargets(rt.db, ctx.params.afterId, limit);
         },
       },
     },
