@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "data/**", "coverage/**"] },
+  { ignores: ["dist/**", "widgets/*/dist/**", "node_modules/**", "data/**", "coverage/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,6 +15,17 @@ export default tseslint.config(
       ],
       "@typescript-eslint/no-require-imports": "off",
     },
+  },
+  {
+    // The web components run in the browser, not in Node.
+    files: ["widgets/**/src/**/*.ts"],
+    ignores: ["widgets/**/*.spec.ts"],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // Scripts the browser tests inject into pages (test/support/browser.ts).
+    files: ["test/**/*.browser.js"],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     // Tests read JSON bodies of arbitrary shape; typing each one would add noise, not safety.

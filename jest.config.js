@@ -24,6 +24,7 @@ module.exports = {
         "<rootDir>/hub/**/*.spec.ts",
         "<rootDir>/plugins/**/*.spec.ts",
         "<rootDir>/test/unit/**/*.spec.ts",
+        "<rootDir>/widgets/**/src/**/*.spec.ts",
       ],
     },
     {
@@ -33,6 +34,16 @@ module.exports = {
       transformIgnorePatterns,
       moduleFileExtensions,
       testMatch: ["<rootDir>/test/integration/**/*.spec.ts"],
+    },
+    {
+      // Chromium with a fake camera against a real hub (test/support/browser.ts); each spec sets its own long
+      // timeouts (jest.setTimeout), since the top-level testTimeout is too short for recording and uploading.
+      displayName: "browser",
+      testEnvironment: "node",
+      transform,
+      transformIgnorePatterns,
+      moduleFileExtensions,
+      testMatch: ["<rootDir>/test/browser/**/*.spec.ts"],
     },
   ],
 };

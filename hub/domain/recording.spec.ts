@@ -11,8 +11,11 @@ import {
   RECORDING_STATUSES,
   RENDITIONS,
   buildManifest,
+  checkAbort,
+  checkSteps,
   checkSubmission,
   createdAtBounds,
+  decideAbort,
   decideEvidence,
   decidePlay,
   decideRead,
@@ -36,6 +39,7 @@ import {
   type RecordingFacts,
   type RecordingKind,
   type RecordingStatus,
+  type SubmitProblem,
   type Submission,
 } from "./recording";
 
@@ -45,7 +49,7 @@ const PD = "000000/310000/310100"; // 浦东支行
 const BJ_CY = "000000/110000/110100"; // 朝阳支行
 
 const KINDS: RecordingKind[] = ["sale", "supplement", "callback", "cctv", "scan"];
-const EVENTS: RecordingEvent[] = ["uploadStarted", "uploadCompleted", "uploadTerminated", "submit"];
+const EVENTS: RecordingEvent[] = ["uploadStarted", "uploadCompleted", "uploadTerminated", "submit", "abort"];
 
 const actor = (role: Role, orgPath: string, username = `${role}.user`): RecordingActor => ({
   username,
@@ -153,8 +157,15 @@ describe("status transitions", () => {
       uploadCompleted: "draft",
       uploadTerminated: "draft",
       submit: "submitted",
+      abort: "draft", // an aborted session's draft stays a draft: nothing is deleted
     },
-    submitted: { uploadStarted: null, uploadCompleted: null, uploadTerminated: null, submit: null },
+    submitted: {
+      uploadStarted: null,
+      uploadCompleted: null,
+      uploadTerminated: null,
+      submit: null,
+      abort: null,
+    },
   };
   it.each(RECORDING_STATUSES.flatMap((s) => EVENTS.map((e) => [s, e, EXPECTED[s][e]] as const)))(
     "%s + %s → %s",
@@ -286,6 +297,54 @@ describe("who submits", () => {
       action: "recording.create",
       reason: "ROLE",
     }));
+});
+
+describe("who records an abort naming a draft", () => {
+  const mine = actor("sales", PD, "sh.pd.sales1");
+  it("the creator, on a draft, uploaded or not", () => {
+    expect(decideAbort(mine, recording())).toEqual({ allowed: true });
+    expect(decideAbort(mine, recording({ originalObject: null, uploadedAt: null }))).toEqual({
+      allowed: true,
+    });
+    expect(decideAbort(mine, recording({ uploadedAt: null }))).toEqual({ allowed: true });
+  });
+  it("an outlet manager who created the draft", () =>
+    expect(
+      decideAbort(actor("outlet_manager", PD, "sh.pd.manager"), recording({ createdBy: "sh.pd.manager" })),
+    ).toEqual({ allowed: true }));
+  it("not another member of staff, even the outlet manager or head office", () => {
+    for (const other of [
+      actor("sales", PD, "sh.pd.sales2"),
+      actor("outlet_manager", PD, "sh.pd.manager"),
+      actor("hq_admin", HQ, "hq.admin"),
+    ]) {
+      expect(decideAbort(other, recording())).toMatchObject({
+        allowed: false,
+        code: "HUB_RECORDING_NOT_CREATOR",
+      });
+    }
+  });
+  it("not a submitted recording, and the creator is checked before the status", () => {
+    expect(decideAbort(mine, recording({ status: "submitted" }))).toMatchObject({
+      allowed: false,
+      code: "HUB_RECORDING_NOT_DRAFT",
+    });
+    expect(decideAbort(actor("sales", PD, "x"), recording({ status: "submitted" }))).toMatchObject({
+      code: "HUB_RECORDING_NOT_CREATOR",
+    });
+  });
+  it("not a creator who no longer records or moved out of scope", () => {
+    expect(decideAbort(actor("branch_admin", SH, "sh.pd.sales1"), recording())).toEqual({
+      allowed: false,
+      code: "HUB_FORBIDDEN",
+      action: "recording.create",
+      reason: "ROLE",
+    });
+    expect(decideAbort(actor("sales", BJ_CY, "sh.pd.sales1"), recording())).toMatchObject({
+      code: "HUB_FORBIDDEN",
+      reason: "SCOPE",
+    });
+  });
 });
 
 describe("who plays back", () => {
@@ -544,6 +603,129 @@ describe("the submit body", () => {
       "steps:required",
       "watermark:required",
     ]),
+  );
+});
+
+describe("the steps of a submit or an abort", () => {
+  it("gives the steps back with only code and at, and names problems under the given field", () => {
+    const problems: SubmitProblem[] = [];
+    expect(
+      checkSteps(
+        [
+          { code: "consent", at: 0, extra: 1 },
+          { code: "risk-warning", at: 0 },
+        ],
+        "steps",
+        problems,
+      ),
+    ).toEqual([
+      { code: "consent", at: 0 },
+      { code: "risk-warning", at: 0 },
+    ]);
+    expect(problems).toEqual([]);
+    checkSteps(
+      [
+        { code: "a", at: 7 },
+        { code: "b", at: 6 },
+      ],
+      "body.steps",
+      problems,
+    );
+    expect(problems.map((p) => `${p.field}:${p.code}`)).toEqual(["body.steps.1.at:order"]);
+  });
+});
+
+describe("the abort body", () => {
+  const good = {
+    kind: "sale",
+    reason: { code: "HUB_RISK_MISMATCH", message: "产品风险等级高于客户风险承受能力" },
+    customerNo: "C000000001",
+    productCode: "FD000001",
+    step: "product-match",
+    steps: [
+      { code: "consent", at: 0 },
+      { code: "product-match", at: 42_000 },
+    ],
+    startedAt: "2026-11-23T17:30:00+08:00",
+    recordingId: "a".repeat(32),
+  };
+  const problemsOf = (body: unknown) => {
+    const r = checkAbort(body);
+    return r.ok ? [] : r.problems.map((p) => `${p.field}:${p.code}`);
+  };
+
+  it("gives a good body back normalised", () =>
+    expect(checkAbort(good)).toEqual({
+      ok: true,
+      value: { ...good, startedAt: "2026-11-23T09:30:00.000Z" },
+    }));
+
+  it("needs only the kind and the reason; the rest is null when absent", () =>
+    expect(checkAbort({ kind: "callback", reason: { code: "consent-refused", message: "" } })).toEqual({
+      ok: true,
+      value: {
+        kind: "callback",
+        reason: { code: "consent-refused", message: "" },
+        customerNo: null,
+        productCode: null,
+        step: null,
+        steps: null,
+        startedAt: null,
+        recordingId: null,
+      },
+    }));
+
+  it.each(["HUB_RISK_MISMATCH", "consent-refused", "staff-cancelled", "camera.failed", "x", "A".repeat(64)])(
+    "takes the reason code %s",
+    (code) => expect(problemsOf({ ...good, reason: { code, message: "" } })).toEqual([]),
+  );
+
+  it.each([
+    [{ kind: undefined }, ["kind:required"]],
+    [{ kind: "video" }, ["kind:enum"]],
+    [{ reason: undefined }, ["reason:required"]],
+    [{ reason: "consent refused" }, ["reason:type"]],
+    [{ reason: { message: "no" } }, ["reason.code:pattern"]],
+    [{ reason: { code: "", message: "" } }, ["reason.code:pattern"]],
+    [{ reason: { code: "consent refused", message: "" } }, ["reason.code:pattern"]],
+    [{ reason: { code: "拒绝", message: "" } }, ["reason.code:pattern"]],
+    [{ reason: { code: "A".repeat(65), message: "" } }, ["reason.code:pattern"]],
+    [{ reason: { code: "x" } }, ["reason.message:required"]],
+    [{ reason: { code: "x", message: "m".repeat(501) } }, ["reason.message:maxLength"]],
+    [{ customerNo: "C-1" }, ["customerNo:pattern"]],
+    [{ productCode: "FD 1" }, ["productCode:pattern"]],
+    [{ recordingId: "A".repeat(32) }, ["recordingId:pattern"]],
+    [{ step: "" }, ["step:required"]],
+    [{ step: "s".repeat(65) }, ["step:maxLength"]],
+    [{ steps: "consent" }, ["steps:type"]],
+    [{ steps: Array.from({ length: 501 }, (_, i) => ({ code: "s", at: i })) }, ["steps:maxItems"]],
+    [
+      {
+        steps: [
+          { code: "a", at: 10 },
+          { code: "b", at: 9 },
+        ],
+      },
+      ["steps.1.at:order"],
+    ],
+    [{ steps: [{ code: "a", at: -1 }] }, ["steps.0.at:integer"]],
+    [{ startedAt: "2026-11-23T09:30:00" }, ["startedAt:format"]],
+    [{ startedAt: "2026-02-30T00:00:00Z" }, ["startedAt:format"]],
+  ])("refuses %j naming %j", (change, expected) =>
+    expect(problemsOf({ ...good, ...change })).toEqual(expected),
+  );
+
+  it("takes 500 steps and a message of 500 characters", () =>
+    expect(
+      problemsOf({
+        ...good,
+        reason: { code: "x", message: "m".repeat(500) },
+        steps: Array.from({ length: 500 }, (_, i) => ({ code: "s", at: i })),
+      }),
+    ).toEqual([]));
+
+  it.each([[null], ["body"], [[]], [42]])("refuses a body that is not an object: %j", (body) =>
+    expect(problemsOf(body)).toEqual([":type", "kind:required", "reason:required"]),
   );
 });
 

@@ -82,11 +82,12 @@ export function mediaTypeAllowed(kind: RecordingKind, type: string): boolean {
 // Status and upload
 // ---------------------------------------------------------------------------------------------------------------
 
-export type RecordingEvent = "uploadStarted" | "uploadCompleted" | "uploadTerminated" | "submit";
+export type RecordingEvent = "uploadStarted" | "uploadCompleted" | "uploadTerminated" | "submit" | "abort";
 
 /**
  * The status after `event`, or null when the event is refused. A draft takes uploads (again and again: staff may
- * re-record before saving) and is submitted once; a submitted recording never changes again.
+ * re-record before saving) and is submitted once; a submitted recording never changes again. An aborted session
+ * leaves its draft a draft: the abort is recorded in the audit trail, and nothing is ever deleted.
  */
 export function nextStatus(status: RecordingStatus, event: RecordingEvent): RecordingStatus | null {
   if (status !== "draft") return null;
@@ -94,6 +95,7 @@ export function nextStatus(status: RecordingStatus, event: RecordingEvent): Reco
     case "uploadStarted":
     case "uploadCompleted":
     case "uploadTerminated":
+    case "abort":
       return "draft";
     case "submit":
       return "submitted";
@@ -216,6 +218,14 @@ export function decideSubmit(actor: RecordingActor, r: RecordingFacts): Recordin
   if (uploadState(r) !== "complete")
     return refuse("HUB_RECORDING_UPLOAD_INCOMPLETE", `the upload is ${uploadState(r)}`);
   return ALLOWED;
+}
+
+/**
+ * Recording that a session was aborted, naming the draft it had created: the creator, still holding
+ * `recording.create` over its unit, on a draft (which stays a draft; a submitted recording was not aborted).
+ */
+export function decideAbort(actor: RecordingActor, r: RecordingFacts): RecordingDecision {
+  return creatorOnDraft(actor, r, "recording.create", "abort", "aborts");
 }
 
 /**
@@ -345,6 +355,61 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 }
 
 /**
+ * Checks a list of script steps (of a submit or an abort) and gives it back with only `code` and `at` of each step,
+ * adding every problem to `problems` under `field` (`steps.2.at`): at most {@link MAX_STEPS} steps, each a non-empty
+ * `code` (≤ {@link MAX_STEP_CODE_LENGTH} characters) and an `at` that is a whole, non-negative number of milliseconds
+ * from the start, never earlier than the step before (compared with the last step that has a usable time).
+ */
+export function checkSteps(value: unknown, field: string, problems: SubmitProblem[]): Step[] {
+  const steps: Step[] = [];
+  if (!Array.isArray(value)) {
+    problems.push({ field, code: "type", message: "must be an array" });
+    return steps;
+  }
+  if (value.length > MAX_STEPS) {
+    problems.push({ field, code: "maxItems", message: `must have at most ${MAX_STEPS} steps` });
+    return steps;
+  }
+  let previous: number | null = null;
+  value.forEach((step: unknown, i) => {
+    const where = `${field}.${i}`;
+    if (!isPlainObject(step)) {
+      problems.push({ field: where, code: "type", message: "must be an object with code and at" });
+      previous = null;
+      return;
+    }
+    const code = step.code;
+    if (typeof code !== "string" || code.trim() === "")
+      problems.push({ field: `${where}.code`, code: "required", message: "must be a non-empty string" });
+    else if (code.length > MAX_STEP_CODE_LENGTH)
+      problems.push({
+        field: `${where}.code`,
+        code: "maxLength",
+        message: `must be at most ${MAX_STEP_CODE_LENGTH} characters`,
+      });
+    const at = step.at;
+    if (typeof at !== "number" || !Number.isSafeInteger(at) || at < 0) {
+      problems.push({
+        field: `${where}.at`,
+        code: "integer",
+        message: "must be a whole, non-negative number of milliseconds from the start",
+      });
+      previous = null;
+    } else {
+      if (previous !== null && at < previous)
+        problems.push({
+          field: `${where}.at`,
+          code: "order",
+          message: `must not be earlier than the step before (${previous})`,
+        });
+      previous = at;
+    }
+    if (typeof code === "string" && typeof at === "number") steps.push({ code, at });
+  });
+  return steps;
+}
+
+/**
  * Checks a submit body whole and reports every problem, or gives it normalised (UTC timestamps, steps with only
  * `code` and `at`). Rules: both times real instants with a zone, `startedAt` ≤ `endedAt`; at most {@link MAX_STEPS}
  * steps, each a non-empty `code` (≤ {@link MAX_STEP_CODE_LENGTH} characters) and an `at` that is a whole,
@@ -370,50 +435,9 @@ export function checkSubmission(
   if (times.startedAt && times.endedAt && times.endedAt < times.startedAt)
     problems.push({ field: "endedAt", code: "beforeStart", message: "must not be earlier than startedAt" });
 
-  const steps: Step[] = [];
+  let steps: Step[] = [];
   if (input.steps === undefined) problems.push({ field: "steps", code: "required", message: "is required" });
-  else if (!Array.isArray(input.steps))
-    problems.push({ field: "steps", code: "type", message: "must be an array" });
-  else if (input.steps.length > MAX_STEPS)
-    problems.push({ field: "steps", code: "maxItems", message: `must have at most ${MAX_STEPS} steps` });
-  else {
-    let previous: number | null = null;
-    input.steps.forEach((step: unknown, i) => {
-      const where = `steps.${i}`;
-      if (!isPlainObject(step)) {
-        problems.push({ field: where, code: "type", message: "must be an object with code and at" });
-        previous = null;
-        return;
-      }
-      const code = step.code;
-      if (typeof code !== "string" || code.trim() === "")
-        problems.push({ field: `${where}.code`, code: "required", message: "must be a non-empty string" });
-      else if (code.length > MAX_STEP_CODE_LENGTH)
-        problems.push({
-          field: `${where}.code`,
-          code: "maxLength",
-          message: `must be at most ${MAX_STEP_CODE_LENGTH} characters`,
-        });
-      const at = step.at;
-      if (typeof at !== "number" || !Number.isSafeInteger(at) || at < 0) {
-        problems.push({
-          field: `${where}.at`,
-          code: "integer",
-          message: "must be a whole, non-negative number of milliseconds from the start",
-        });
-        previous = null;
-      } else {
-        if (previous !== null && at < previous)
-          problems.push({
-            field: `${where}.at`,
-            code: "order",
-            message: `must not be earlier than the step before (${previous})`,
-          });
-        previous = at;
-      }
-      if (typeof code === "string" && typeof at === "number") steps.push({ code, at });
-    });
-  }
+  else steps = checkSteps(input.steps, "steps", problems);
 
   let watermark: Submission["watermark"] = {};
   if (input.watermark === undefined)
@@ -431,6 +455,136 @@ export function checkSubmission(
 
   if (problems.length) return { ok: false, problems };
   return { ok: true, value: { startedAt: times.startedAt!, endedAt: times.endedAt!, steps, watermark } };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Abort body
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Why a session was aborted: a code the caller chooses (`HUB_RISK_MISMATCH`, `consent-refused`) and a message. */
+export interface AbortReason {
+  code: string;
+  message: string;
+}
+
+/** A recording session that was aborted, as it goes into the audit trail (absent fields are null). */
+export interface Abort {
+  kind: RecordingKind;
+  reason: AbortReason;
+  customerNo: string | null;
+  productCode: string | null;
+  /** The script step current when the session was aborted. */
+  step: string | null;
+  steps: Step[] | null;
+  /** ISO-8601 UTC with milliseconds. */
+  startedAt: string | null;
+  /** The draft the session had created. */
+  recordingId: string | null;
+}
+
+export const ABORT_REASON_CODE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const MAX_ABORT_MESSAGE_LENGTH = 500;
+const CUSTOMER_NO_PATTERN = /^[0-9A-Za-z]{1,32}$/;
+const PRODUCT_CODE_PATTERN = /^[0-9A-Za-z_-]{1,32}$/;
+
+/**
+ * Checks an abort body whole and reports every problem, or gives it normalised (`startedAt` in UTC, steps with only
+ * `code` and `at`, absent fields null). `kind` and `reason` are required; `reason.code` is 1–64 letters, digits,
+ * `_`, `.` or `-`, `reason.message` at most {@link MAX_ABORT_MESSAGE_LENGTH} characters (may be empty); the steps
+ * follow the rules of a submit ({@link checkSteps}), the current `step` is a code of the same length.
+ */
+export function checkAbort(
+  body: unknown,
+): { ok: true; value: Abort } | { ok: false; problems: SubmitProblem[] } {
+  const problems: SubmitProblem[] = [];
+  const input: Record<string, unknown> = isPlainObject(body) ? body : {};
+  if (!isPlainObject(body)) problems.push({ field: "", code: "type", message: "must be an object" });
+  const present = (field: string) => input[field] !== undefined && input[field] !== null;
+
+  if (input.kind === undefined) problems.push({ field: "kind", code: "required", message: "is required" });
+  else if (!isRecordingKind(input.kind))
+    problems.push({ field: "kind", code: "enum", message: "must be one of the recording kinds" });
+
+  let reason: AbortReason = { code: "", message: "" };
+  if (input.reason === undefined)
+    problems.push({ field: "reason", code: "required", message: "is required" });
+  else if (!isPlainObject(input.reason))
+    problems.push({ field: "reason", code: "type", message: "must be an object with code and message" });
+  else {
+    const { code, message } = input.reason;
+    if (typeof code !== "string" || !ABORT_REASON_CODE_PATTERN.test(code))
+      problems.push({
+        field: "reason.code",
+        code: "pattern",
+        message: "must be 1–64 letters, digits, '_', '.' or '-'",
+      });
+    if (typeof message !== "string")
+      problems.push({
+        field: "reason.message",
+        code: "required",
+        message: "must be a string (may be empty)",
+      });
+    else if (message.length > MAX_ABORT_MESSAGE_LENGTH)
+      problems.push({
+        field: "reason.message",
+        code: "maxLength",
+        message: `must be at most ${MAX_ABORT_MESSAGE_LENGTH} characters`,
+      });
+    reason = { code: String(code), message: String(message) };
+  }
+
+  const text = (field: string, pattern: RegExp, what: string): string | null => {
+    if (!present(field)) return null;
+    const value = input[field];
+    if (typeof value === "string" && pattern.test(value)) return value;
+    problems.push({ field, code: "pattern", message: `must be ${what}` });
+    return null;
+  };
+  const customerNo = text("customerNo", CUSTOMER_NO_PATTERN, "1–32 letters or digits");
+  const productCode = text("productCode", PRODUCT_CODE_PATTERN, "1–32 letters, digits, '_' or '-'");
+  const recordingId = text("recordingId", RECORDING_ID_PATTERN, "32 lowercase hexadecimal digits");
+
+  let step: string | null = null;
+  if (present("step")) {
+    const value = input.step;
+    if (typeof value !== "string" || value.trim() === "")
+      problems.push({ field: "step", code: "required", message: "must be a non-empty string" });
+    else if (value.length > MAX_STEP_CODE_LENGTH)
+      problems.push({
+        field: "step",
+        code: "maxLength",
+        message: `must be at most ${MAX_STEP_CODE_LENGTH} characters`,
+      });
+    else step = value;
+  }
+
+  const steps = present("steps") ? checkSteps(input.steps, "steps", problems) : null;
+
+  let startedAt: string | null = null;
+  if (present("startedAt")) {
+    startedAt = normalizeTimestamp(input.startedAt);
+    if (startedAt === null)
+      problems.push({
+        field: "startedAt",
+        code: "format",
+        message: "must be an ISO-8601 timestamp with a time zone",
+      });
+  }
+
+  if (problems.length) return { ok: false, problems };
+  return {
+    ok: true,
+    value: {
+      kind: input.kind as RecordingKind,
+      reason,
+      customerNo,
+      productCode,
+      step,
+      steps,
+      startedAt,
+      recordingId,
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -89,8 +89,8 @@ export const ERROR_CODES = {
   HUB_RECORDING_NOT_FOUND: { status: 404, zh: "录音录像不存在", en: "No such recording" },
   HUB_RECORDING_NOT_CREATOR: {
     status: 403,
-    zh: "只有录制人本人可以上传或提交该录音录像",
-    en: "Only the member of staff who created the recording may upload or submit it",
+    zh: "只有录制人本人可以上传、提交或中止该录音录像",
+    en: "Only the member of staff who created the recording may upload, submit or abort it",
   },
   HUB_RECORDING_NOT_DRAFT: {
     status: 409,
@@ -132,6 +132,16 @@ export const ERROR_CODES = {
     status: 460,
     zh: "上传数据校验和不一致",
     en: "The chunk's checksum does not match its bytes",
+  },
+  HUB_PLAY_TICKET_INVALID: {
+    status: 401,
+    zh: "回放链接无效，请重新打开录像",
+    en: "The playback ticket is not valid for this request",
+  },
+  HUB_PLAY_TICKET_EXPIRED: {
+    status: 401,
+    zh: "回放链接已过期，请重新打开录像",
+    en: "The playback ticket has expired",
   },
   HUB_RANGE_NOT_SATISFIABLE: {
     status: 416,

@@ -47,6 +47,18 @@ export class KeyRing {
     return `${WRAP_VERSION}:${this.masterKeyId}:${Buffer.concat([iv, body]).toString("base64")}`;
   }
 
+  /**
+   * A key for another purpose of the nodes that hold the master key (playback tickets), so that it needs no
+   * secret of its own to distribute: HKDF-SHA256(master key, no salt, `info`, 32 bytes). Each purpose names its
+   * own `info` (never `dr-key:…` or `dr-object:…`); the derived key reveals neither the master key nor another's.
+   */
+  derive(info: string): Buffer {
+    if (!/^dr-[a-z-]+:v\d+$/.test(info) || info.startsWith("dr-key:") || info.startsWith("dr-object:")) {
+      throw new Error(`not a purpose of its own: ${info}`);
+    }
+    return Buffer.from(crypto.hkdfSync("sha256", this.masterKey, Buffer.alloc(0), info, 32));
+  }
+
   /** @throws KeyUnwrapError for another master key, another recording's key or a damaged value. */
   unwrap(recordingId: string, wrapped: string): Buffer {
     const [version, keyId, payload] = wrapped.split(":");

@@ -796,4 +796,279 @@ export function describeRecordings(
       expect(seenIds.length).toBe(submittedCount);
     });
   });
+
+  describe("the hub's clock (GET /api/v1/time)", () => {
+    const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+    it("answers the hub's time without a token, never cached, and audits nothing", async () => {
+      const auditRepo = h().db.manager.getRepository(AuditEntryEntity);
+      const lastSeq = async () =>
+        Number((await auditRepo.find({ order: { seq: "DESC" }, take: 1 }))[0]?.seq ?? 0);
+      const seqBefore = await lastSeq();
+      const before = Date.now();
+      const res = await h().api("GET", "/api/v1/time");
+      const after = Date.now();
+      expect(res.status).toBe(200);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect(Object.keys(res.body).sort()).toEqual(["epochMs", "now"]);
+      expect(res.body.now).toMatch(ISO_MS);
+      expect(Number.isSafeInteger(res.body.epochMs)).toBe(true);
+      expect(Date.parse(res.body.now)).toBe(res.body.epochMs);
+      expect(res.body.epochMs).toBeGreaterThanOrEqual(before - 5_000);
+      expect(res.body.epochMs).toBeLessThanOrEqual(after + 5_000);
+
+      // A token is not needed, and one that is sent changes nothing.
+      const signedIn = await h().api("GET", "/api/v1/time", { token: await token("sh.pd.sales1") });
+      expect(signedIn.status).toBe(200);
+      expect(Math.abs(signedIn.body.epochMs - Date.now())).toBeLessThan(5_000);
+
+      // Polled: no audit entry of its own.
+      const appended = await auditRepo
+        .createQueryBuilder("e")
+        .where("e.seq > :seq", { seq: seqBefore })
+        .getMany();
+      expect(appended.filter((e) => /time|gateway/i.test(e.action))).toEqual([]);
+    });
+
+    it("is published in OpenAPI without a security requirement, beside the abort route", async () => {
+      const { paths } = (await h().api("GET", "/api/v1/openapi.json")).body;
+      const time = paths["/api/v1/time"].get;
+      expect(time.security).toBeUndefined();
+      expect(time.responses["200"].content["application/json"].schema).toEqual({
+        $ref: "#/components/schemas/time-response",
+      });
+      const aborts = paths["/api/v1/recordings/aborts"].post;
+      expect(aborts.security).toEqual([{ bearer: [] }]);
+      expect(aborts.requestBody.content["application/json"].schema).toEqual({
+        $ref: "#/components/schemas/recording-abort",
+      });
+      expect(Object.keys(aborts.responses)).toContain("201");
+    });
+
+    it("is the hub's clock, not the caller's: moving the hub's clock moves the answer", async () => {
+      h().clock.advance(3_600_000);
+      const res = await h().api("GET", "/api/v1/time");
+      expect(res.status).toBe(200);
+      expect(Math.abs(res.body.epochMs - (Date.now() + 3_600_000))).toBeLessThan(5_000);
+      expect(res.body.now).toBe(new Date(res.body.epochMs).toISOString());
+    });
+
+    it("takes no query string (strict input, as everywhere)", async () => {
+      const query = await h().api("GET", "/api/v1/time?_=1");
+      expectError(query, 422, "HUB_VALIDATION_FAILED");
+      expect(query.body.error.details.map((d: any) => d.field)).toEqual(["query"]);
+    });
+  });
+
+  describe("aborted recording sessions (POST /api/v1/recordings/aborts)", () => {
+    const abort = async (username: string, body: unknown) =>
+      h().api("POST", "/api/v1/recordings/aborts", { token: await token(username), body });
+    const trail = async (query: string) =>
+      (
+        await h().api("GET", `/api/v1/audit?action=recording.abort&${query}`, {
+          token: await token("hq.auditor"),
+        })
+      ).body;
+    const mismatch = {
+      kind: "sale",
+      reason: { code: "HUB_RISK_MISMATCH", message: "产品风险等级高于客户风险承受能力，不得销售" },
+      customerNo: "C000000001",
+      productCode: "FD000001",
+      step: "product-match",
+      steps: [
+        { code: "consent", at: 0 },
+        { code: "staff-disclosure", at: 3_000 },
+        { code: "product-match", at: 3_000 },
+      ],
+      startedAt: "2026-11-23T17:30:00+08:00",
+    };
+
+    it("records the abort and its reason in the audit trail, and creates nothing", async () => {
+      const before = await count();
+      const res = await abort("sh.pd.sales1", mismatch);
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({ recorded: true });
+      expect(await count()).toBe(before);
+
+      const entries = await trail("target=customer:C000000001&actor=sh.pd.sales1&pageSize=1");
+      expect(entries.items[0]).toMatchObject({
+        kind: "audit",
+        action: "recording.abort",
+        target: "customer:C000000001",
+        actor: "sh.pd.sales1",
+        role: "sales",
+        org: "310100",
+        result: "ok",
+      });
+      expect(entries.items[0].details).toEqual({
+        kind: "sale",
+        reason: mismatch.reason,
+        customerNo: "C000000001",
+        productCode: "FD000001",
+        step: "product-match",
+        steps: mismatch.steps,
+        startedAt: "2026-11-23T09:30:00.000Z",
+      });
+
+      // Only kind and reason are needed; without a customer there is no target.
+      const bare = await abort("sh.pd.manager", {
+        kind: "callback",
+        reason: { code: "staff-cancelled", message: "" },
+      });
+      expect(bare.status).toBe(201);
+      const bareEntry = (await trail("actor=sh.pd.manager&pageSize=1")).items[0];
+      expect(bareEntry).toMatchObject({ target: null, result: "ok", org: "310100" });
+      expect(bareEntry.details).toEqual({
+        kind: "callback",
+        reason: { code: "staff-cancelled", message: "" },
+        customerNo: null,
+        productCode: null,
+        step: null,
+        steps: null,
+        startedAt: null,
+      });
+      // The branch reads its outlets' aborts; another branch does not see them.
+      const branch = await h().api("GET", "/api/v1/audit?action=recording.abort&actor=sh.pd.manager", {
+        token: await token("sh.admin"),
+      });
+      expect(branch.body.total).toBeGreaterThan(0);
+      expect(
+        (await h().api("GET", "/api/v1/audit/verify", { token: await token("hq.auditor") })).body,
+      ).toMatchObject({
+        ok: true,
+      });
+    });
+
+    it("names the draft the session created: the caller's own, still a draft, which stays one", async () => {
+      const draft = (await create("sh.pd.sales1", { ...sale, kind: "callback" })).body.id;
+      // An upload begun and never finished is left as it is.
+      await call("sh.pd.sales1", "recordings.uploadStarted", {
+        recordingId: draft,
+        objectId: "7".repeat(32),
+        mediaType: "audio/webm",
+      });
+      const before = await count();
+      const body = {
+        kind: "callback",
+        reason: { code: "consent-refused", message: "客户不同意录音" },
+        customerNo: sale.customerNo,
+        productCode: sale.productCode,
+        step: "consent",
+        recordingId: draft,
+      };
+      const res = await abort("sh.pd.sales1", body);
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({ recorded: true });
+      expect(await count()).toBe(before);
+      const after = await get("sh.pd.sales1", draft);
+      expect(after.body).toMatchObject({ id: draft, status: "draft", upload: { state: "in-progress" } });
+      const entry = (await trail(`target=recording:${draft}`)).items[0];
+      expect(entry).toMatchObject({ actor: "sh.pd.sales1", result: "ok", target: `recording:${draft}` });
+      expect(entry.details).toMatchObject({ kind: "callback", reason: body.reason, step: "consent" });
+
+      // Nobody else's draft, not even the outlet manager's or another outlet's staff.
+      for (const username of ["sh.pd.manager", "bj.cy.sales1"])
+        expectError(await abort(username, body), 403, "HUB_RECORDING_NOT_CREATOR");
+      expectError(
+        await abort("sh.pd.sales1", { ...body, recordingId: "0".repeat(32) }),
+        404,
+        "HUB_RECORDING_NOT_FOUND",
+      );
+      const { id: submitted } = await uploaded("sh.pd.sales1", sale, "8");
+      expect((await submit("sh.pd.sales1", submitted, goodSubmit)).status).toBe(200);
+      expectError(
+        await abort("sh.pd.sales1", { ...mismatch, recordingId: submitted }),
+        409,
+        "HUB_RECORDING_NOT_DRAFT",
+      );
+      expect((await get("sh.pd.sales1", submitted)).body.status).toBe("submitted");
+
+      // Refusals are in the trail too, as for every audited call.
+      const refusals = (await trail(`target=recording:${draft}&pageSize=50`)).items.map(
+        (e: any) => `${e.actor}:${e.result}:${e.details.error ?? ""}`,
+      );
+      expect(refusals).toEqual(
+        expect.arrayContaining([
+          "sh.pd.sales1:ok:",
+          "sh.pd.manager:denied:HUB_RECORDING_NOT_CREATOR",
+          "bj.cy.sales1:denied:HUB_RECORDING_NOT_CREATOR",
+        ]),
+      );
+      expect((await trail(`target=recording:${submitted}`)).items[0]).toMatchObject({
+        result: "failed",
+        details: expect.objectContaining({ error: "HUB_RECORDING_NOT_DRAFT" }),
+      });
+    });
+
+    it("lets only those who may create a recording record an abort", async () => {
+      for (const username of ["hq.auditor", "sh.admin"]) {
+        const res = await abort(username, mismatch);
+        expectError(res, 403, "HUB_FORBIDDEN");
+        expect(res.body.error.details).toMatchObject({ action: "recording.create", reason: "ROLE" });
+      }
+      expect(
+        (await abort("hq.admin", { kind: "cctv", reason: { code: "camera-failed", message: "" } })).status,
+      ).toBe(201);
+      const anonymous = await h().api("POST", "/api/v1/recordings/aborts", { body: mismatch });
+      expectError(anonymous, 401, "HUB_AUTH_REQUIRED");
+    });
+
+    it("refuses bad input with 422 naming each field, and records no abort", async () => {
+      const okBefore = (await trail("actor=sh.pd.sales1&result=ok&pageSize=1")).total;
+      const allBefore = (await trail("actor=sh.pd.sales1&pageSize=1")).total;
+      const fields = async (body: unknown) => {
+        const res = await abort("sh.pd.sales1", body);
+        expectError(res, 422, "HUB_VALIDATION_FAILED");
+        return res.body.error.details.map((d: any) => d.field).sort();
+      };
+      const { reason: _reason, ...noReason } = mismatch;
+      expect(await fields(noReason)).toEqual(["body.reason"]);
+      expect(await fields({ customerNo: "C000000001" })).toEqual(["body.kind", "body.reason"]);
+      expect(await fields({ ...mismatch, kind: "video" })).toEqual(["body.kind"]);
+      expect(await fields({ ...mismatch, reason: { code: "consent refused", message: "" } })).toEqual([
+        "body.reason.code",
+      ]);
+      expect(
+        await fields({ ...mismatch, reason: { code: "x".repeat(65), message: "m".repeat(501) } }),
+      ).toEqual(["body.reason.code", "body.reason.message"]);
+      expect(await fields({ ...mismatch, reason: { code: "x" } })).toEqual(["body.reason.message"]);
+      expect(await fields({ ...mismatch, reason: { ...mismatch.reason, extra: 1 } })).toEqual([
+        "body.reason.extra",
+      ]);
+      expect(await fields({ ...mismatch, customerNo: "C-1", productCode: "F D" })).toEqual([
+        "body.customerNo",
+        "body.productCode",
+      ]);
+      expect(await fields({ ...mismatch, step: "", startedAt: "2026-11-23T09:30:00" })).toEqual([
+        "body.startedAt",
+        "body.step",
+      ]);
+      expect(await fields({ ...mismatch, recordingId: "ABC" })).toEqual(["body.recordingId"]);
+      expect(await fields({ ...mismatch, steps: [{ code: "consent", at: -1 }] })).toEqual([
+        "body.steps.0.at",
+      ]);
+      expect(await fields({ ...mismatch, orgCode: "310100" })).toEqual(["body.orgCode"]);
+      // None of these reached the service: nothing was written at all.
+      expect((await trail("actor=sh.pd.sales1&pageSize=1")).total).toBe(allBefore);
+
+      // The order of the steps is checked by the service, as at submit.
+      expect(
+        await fields({
+          ...mismatch,
+          steps: [
+            { code: "consent", at: 0 },
+            { code: "risk-warning", at: 5_000 },
+            { code: "product-match", at: 4_999 },
+          ],
+        }),
+      ).toEqual(["body.steps.2.at"]);
+      // No abort is recorded; the refused call is in the trail as failed, like every refused audited call.
+      expect((await trail("actor=sh.pd.sales1&result=ok&pageSize=1")).total).toBe(okBefore);
+      const refused = (await trail("actor=sh.pd.sales1&pageSize=1")).items[0];
+      expect(refused).toMatchObject({
+        result: "failed",
+        details: expect.objectContaining({ error: "HUB_VALIDATION_FAILED" }),
+      });
+    });
+  });
 }

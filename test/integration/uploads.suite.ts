@@ -4,6 +4,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { loadConfig } from "../../hub/config";
+import { loadMasterKey } from "../../hub/keys";
+import {
+  PLAY_TICKET_KEY_INFO,
+  PLAY_TICKET_LIFETIME_MS,
+  sealPlayTicket,
+} from "../../hub/services/gateway/play-ticket";
+import { KeyRing } from "../../hub/storage/data-keys";
 import type { Harness } from "../support/hub-harness";
 import { TusClient, tusMetadata, type TusResponse } from "../support/tus";
 
@@ -582,6 +590,205 @@ export function describeUploads(harness: () => Harness, token: (username: string
           { token: await token("hq.auditor") },
         );
         expect(trail.body.items.map((e: any) => e.result)).toEqual(["denied", "denied"]);
+      });
+
+      describe("playback tickets", () => {
+        const ticketFor = async (username: string, of = id, query = "", init: RequestInit = {}) => {
+          const res = await fetch(`${h().url}/api/v1/recordings/${of}/media/ticket${query}`, {
+            method: "POST",
+            ...init,
+            headers: { authorization: `Bearer ${await token(username)}`, ...(init.headers ?? {}) },
+          });
+          const text = await res.text();
+          return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : null };
+        };
+        const plays = async (username: string) => {
+          const res = await h().api(
+            "GET",
+            `/api/v1/audit?action=recording.play&target=recording:${id}&actor=${username}&pageSize=200`,
+            { token: await token("hq.auditor") },
+          );
+          expect(res.status).toBe(200);
+          return res.body.items as { result: string; details: { rendition: string } }[];
+        };
+        /** The ticket key as every gateway node derives it from the shared master key. */
+        const ticketKey = () => new KeyRing(loadMasterKey(loadConfig(h().env))).derive(PLAY_TICKET_KEY_INFO);
+
+        it("gives an outlet manager a URL that plays by HTTP Range without a header, audited per request", async () => {
+          const before = (await plays("sh.pd.manager")).length;
+          const issued = await ticketFor("sh.pd.manager");
+          expect(issued.status).toBe(201);
+          expect(issued.headers.get("cache-control")).toBe("no-store");
+          expect(Object.keys(issued.body).sort()).toEqual(["expiresAt", "url"]);
+          expect(issued.body.url).toMatch(
+            new RegExp(`^/api/v1/recordings/${id}/media\\?rendition=original&ticket=[A-Za-z0-9_-]{100,}$`),
+          );
+          const expiresAt = Date.parse(issued.body.expiresAt);
+          expect(Math.abs(expiresAt - (h().clock.now().getTime() + PLAY_TICKET_LIFETIME_MS))).toBeLessThan(
+            5000,
+          );
+          // The bearer token is sealed, not readable in the URL (nor any part of it).
+          for (const part of (await token("sh.pd.manager")).split("."))
+            expect(issued.body.url).not.toContain(part);
+          // Issuing plays nothing: no recording.play entry for it.
+          expect((await plays("sh.pd.manager")).length).toBe(before);
+
+          const url = issued.body.url as string;
+          const ranged = await raw("GET", url, { range: `bytes=${MiB - 5}-${MiB + 4}` });
+          expect({ status: ranged.status, contentRange: ranged.headers.get("content-range") }).toEqual({
+            status: 206,
+            contentRange: `bytes ${MiB - 5}-${MiB + 4}/${SIZE}`,
+          });
+          expect(ranged.bytes.equals(bytes.subarray(MiB - 5, MiB + 5))).toBe(true);
+          const seek = await raw("GET", url, { range: `bytes=${2 * MiB}-` });
+          expect(seek.status).toBe(206);
+          expect(seek.bytes.equals(bytes.subarray(2 * MiB))).toBe(true);
+          const whole = await raw("GET", url);
+          expect(whole.status).toBe(200);
+          expect(whole.bytes.equals(bytes)).toBe(true);
+          expectError(await raw("GET", url, { range: `bytes=${SIZE}-` }), 416, "HUB_RANGE_NOT_SATISFIABLE");
+
+          const after = await plays("sh.pd.manager");
+          expect(after.length).toBe(before + 4);
+          expect(after.slice(0, 4).map((e) => `${e.result}:${e.details.rendition}`)).toEqual([
+            "ok:original",
+            "ok:original",
+            "ok:original",
+            "ok:original",
+          ]);
+
+          // Body `{}` is fine; anything else in the body or the query is not.
+          const json = { "content-type": "application/json" };
+          expect((await ticketFor("hq.auditor", id, "", { body: "{}", headers: json })).status).toBe(201);
+          expectError(
+            await ticketFor("hq.auditor", id, "", { body: '{"rendition":"original"}', headers: json }),
+            422,
+            "HUB_VALIDATION_FAILED",
+          );
+          expectError(await ticketFor("hq.auditor", id, "?ticket=x"), 422, "HUB_VALIDATION_FAILED");
+          expectError(await ticketFor("hq.auditor", id, "?rendition=poster"), 422, "HUB_VALIDATION_FAILED");
+          expectError(
+            await ticketFor("hq.auditor", id, "?rendition=canonical"),
+            404,
+            "HUB_RECORDING_RENDITION_NOT_FOUND",
+          );
+          expectError(await ticketFor("hq.auditor", "0".repeat(32)), 404, "HUB_RECORDING_NOT_FOUND");
+        });
+
+        it("refuses sales staff, callers outside the scope, and anyone without a bearer token", async () => {
+          const denied = async () =>
+            (await plays("sh.pd.sales1")).filter((e) => e.result === "denied").length;
+          const before = await denied();
+          const sales = await ticketFor("sh.pd.sales1");
+          expectError(sales, 403, "HUB_RECORDING_NO_REPLAY");
+          // The attempt is in the trail as a refused play, as a refused media request would be.
+          expect(await denied()).toBe(before + 1);
+          const outside = await ticketFor("bj.cy.manager");
+          expectError(outside, 403, "HUB_FORBIDDEN");
+          const path = `/api/v1/recordings/${id}/media/ticket`;
+          expectError(await raw("POST", path), 401, "HUB_AUTH_REQUIRED");
+          // A ticket never makes another one: a leaked URL cannot outlive its ticket.
+          const { url } = (await ticketFor("sh.pd.manager")).body;
+          const sealed = new URL(url, h().url).searchParams.get("ticket")!;
+          expectError(await raw("POST", `${path}?ticket=${sealed}`), 401, "HUB_AUTH_REQUIRED");
+          expectError(
+            await raw("POST", path, { authorization: `Bearer ${sealed}` }),
+            401,
+            "HUB_AUTH_TOKEN_INVALID",
+          );
+        });
+
+        it("refuses a tampered ticket, another recording's or rendition's, and the ticket on any other route", async () => {
+          const other = await submitted(media(1000));
+          const { url } = (await ticketFor("hq.auditor")).body;
+          const sealed = new URL(url, h().url).searchParams.get("ticket")!;
+          const at = Math.floor(sealed.length / 2);
+          const tampered = sealed.slice(0, at) + (sealed[at] === "A" ? "B" : "A") + sealed.slice(at + 1);
+          const media_ = (of: string, t: string, rendition = "original") =>
+            raw("GET", `/api/v1/recordings/${of}/media?rendition=${rendition}&ticket=${t}`, {
+              range: "bytes=0-9",
+            });
+          for (const [t, why] of [
+            [tampered, "tampered"],
+            [sealed.slice(0, -4), "truncated"],
+            ["", "empty"],
+            ["not+a/ticket=", "not base64url"],
+          ]) {
+            const res = await media_(id, t);
+            expect({ why, status: res.status, code: res.body?.error?.code }).toEqual({
+              why,
+              status: 401,
+              code: "HUB_PLAY_TICKET_INVALID",
+            });
+            expect(res.bytes.includes(bytes.subarray(0, 10))).toBe(false);
+          }
+          expectError(await media_(other, sealed), 401, "HUB_PLAY_TICKET_INVALID");
+          expectError(await media_(id, sealed, "canonical"), 401, "HUB_PLAY_TICKET_INVALID");
+          expect((await media_(id, sealed)).status).toBe(206);
+          // Only the media route reads a ticket: the evidence package (which an auditor may download) and the
+          // JSON API want the header.
+          expectError(
+            await raw("GET", `/api/v1/recordings/${id}/evidence?ticket=${sealed}`),
+            401,
+            "HUB_AUTH_REQUIRED",
+          );
+          expectError(
+            await raw("GET", `/api/v1/recordings/${id}?ticket=${sealed}`),
+            401,
+            "HUB_AUTH_REQUIRED",
+          );
+          expectError(await raw("GET", `/api/v1/audit?ticket=${sealed}`), 401, "HUB_AUTH_REQUIRED");
+        });
+
+        it("refuses an expired ticket and the ticket of a session that has ended", async () => {
+          const { url } = (await ticketFor("sh.pd.manager")).body;
+          expect((await raw("GET", url, { range: "bytes=0-0" })).status).toBe(206);
+          h().clock.advance(PLAY_TICKET_LIFETIME_MS + 1000);
+          const expired = await raw("GET", url, { range: "bytes=0-0" });
+          expectError(expired, 401, "HUB_PLAY_TICKET_EXPIRED");
+          expect(expired.body.error.details.expiresAt).toEqual(expect.any(String));
+          h().clock.reset();
+
+          // Sealed with the key any gateway node derives from the master key: a ticket is stateless.
+          const manager = await token("sh.pd.manager");
+          const forged = (exp: number) =>
+            `/api/v1/recordings/${id}/media?rendition=original&ticket=${sealPlayTicket(ticketKey(), {
+              token: manager,
+              recordingId: id,
+              rendition: "original",
+              exp,
+            })}`;
+          expect((await raw("GET", forged(Date.now() + 60_000), { range: "bytes=5-9" })).status).toBe(206);
+          expectError(
+            await raw("GET", forged(Date.now() - 1), { range: "bytes=5-9" }),
+            401,
+            "HUB_PLAY_TICKET_EXPIRED",
+          );
+          // Another key (another hub's master key) is not this hub's ticket.
+          const foreign = sealPlayTicket(new KeyRing(crypto.randomBytes(32)).derive(PLAY_TICKET_KEY_INFO), {
+            token: manager,
+            recordingId: id,
+            rendition: "original",
+            exp: Date.now() + 60_000,
+          });
+          expectError(
+            await raw("GET", `/api/v1/recordings/${id}/media?rendition=original&ticket=${foreign}`),
+            401,
+            "HUB_PLAY_TICKET_INVALID",
+          );
+
+          // A session of its own, logged out after the ticket was issued: the ticket dies with it.
+          const session = await h().login("sh.pd.manager");
+          const own = await fetch(`${h().url}/api/v1/recordings/${id}/media/ticket`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${session}` },
+          });
+          expect(own.status).toBe(201);
+          const ownUrl = ((await own.json()) as { url: string }).url;
+          expect((await raw("GET", ownUrl, { range: "bytes=0-0" })).status).toBe(206);
+          expect((await h().api("POST", "/api/v1/auth/logout", { token: session })).status).toBe(200);
+          expectError(await raw("GET", ownUrl, { range: "bytes=0-0" }), 401, "HUB_AUTH_TOKEN_REVOKED");
+        });
       });
 
       it("exports an evidence zip to head office, the branch and auditors only", async () => {

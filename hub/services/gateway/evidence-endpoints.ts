@@ -6,10 +6,16 @@ import type { ServiceBroker } from "moleculer";
 import { MemoryLocker, Server as TusServer } from "@tus/server";
 import type { HubConfig } from "../../config";
 import { isErrorCode } from "../../errors/codes";
-import { HubError } from "../../errors/hub-error";
+import { HubError, ValidationError } from "../../errors/hub-error";
 import type { HubMetrics } from "../../metrics/metrics";
 import { evidencePackage } from "../../evidence/evidence-package";
 import type { ChainEntry, Checkpoint } from "../../domain/audit-chain";
+import {
+  decidePlay,
+  type RecordingFacts,
+  type RecordingStatus,
+  type Rendition,
+} from "../../domain/recording";
 import type { EvidenceStore } from "../../storage";
 import { objectKey, type KeyRing } from "../../storage/data-keys";
 import { ReplicaUnavailableError, StoreFullError } from "../../storage/replica-backend";
@@ -21,8 +27,9 @@ import {
   type UploadAuthority,
   type UploadGrant,
 } from "../../storage/tus-store";
-import type { Actor, HubMeta } from "../actor";
+import type { Actor, HubMeta, OrgRef } from "../actor";
 import { preferredLanguage, toErrorResponse } from "./http-errors";
+import { openPlayTicket, PLAY_TICKET_KEY_INFO, PLAY_TICKET_LIFETIME_MS, sealPlayTicket } from "./play-ticket";
 
 /*
  * The byte-carrying endpoints: tus uploads into the evidence store, playback with HTTP Range, and the evidence
@@ -37,7 +44,14 @@ export interface EvidenceEndpointOptions {
   metrics: HubMetrics;
   clock: () => Date;
   broker: () => ServiceBroker;
-  authenticate: (req: IncomingMessage) => Promise<{ user: Actor; meta: HubMeta }>;
+  /**
+   * The caller of `req` by its bearer token, or by `token` when given (a playback ticket's); `token` is the one
+   * used and `exp` its expiry in epoch seconds.
+   */
+  authenticate: (
+    req: IncomingMessage,
+    token?: string,
+  ) => Promise<{ user: Actor; meta: HubMeta; token: string; exp: number }>;
 }
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -193,6 +207,67 @@ interface MediaGrant {
   mediaType: string;
 }
 
+/** What a ticket's issue reads of a recording (`recordings.get`). */
+interface RecordingSummary {
+  id: string;
+  orgCode: string;
+  createdBy: string;
+  status: RecordingStatus;
+  upload: { state: string; uploadedAt: string | null };
+  renditions: Rendition[];
+}
+
+/** Playback's decision on what a caller may read of the recording, as `recordings.playGrant` takes it. */
+function playFacts(r: RecordingSummary, orgPath: string): RecordingFacts {
+  return {
+    createdBy: r.createdBy,
+    orgPath,
+    status: r.status,
+    originalObject: r.upload.state === "none" ? null : "original",
+    uploadedAt: r.upload.uploadedAt,
+    canonicalObject: r.renditions.includes("canonical") ? "canonical" : null,
+  };
+}
+
+function renditionOf(value: string | null): Rendition {
+  const rendition = value ?? "original";
+  if (rendition !== "original" && rendition !== "canonical") {
+    throw new HubError("HUB_VALIDATION_FAILED", "rendition must be original or canonical", [
+      { field: "query.rendition", code: "enum", message: "must be original or canonical" },
+    ]);
+  }
+  return rendition;
+}
+
+const TICKET_BODY_LIMIT = 1024;
+
+/** The ticket route takes no body or `{}`; it is read here because this route has no body parser. */
+async function emptyJsonBody(req: IncomingMessage): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > TICKET_BODY_LIMIT) throw new HubError("HUB_BODY_TOO_LARGE");
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (!text) return;
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(String(req.headers["content-type"] ?? ""))) {
+    throw new HubError("HUB_UNSUPPORTED_MEDIA_TYPE");
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new HubError("HUB_BAD_JSON", (err as Error).message);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body) || Object.keys(body).length) {
+    throw new ValidationError([
+      { field: "body", code: "additionalProperties", message: "this route takes no body, or {}" },
+    ]);
+  }
+}
+
 interface EvidenceGrant extends MediaGrant {
   entries: ChainEntry[];
   checkpoint: Checkpoint;
@@ -204,6 +279,7 @@ export function createEvidenceEndpoints(options: EvidenceEndpointOptions): {
   recordingStreams: Middleware;
 } {
   const { config, store, keyRing, metrics, clock, broker, authenticate } = options;
+  const ticketKey = keyRing.derive(PLAY_TICKET_KEY_INFO);
 
   const tus = new HubTusServer({
     path: "/api/v1/uploads",
@@ -267,13 +343,19 @@ export function createEvidenceEndpoints(options: EvidenceEndpointOptions): {
   }
 
   async function media(req: IncomingMessage, res: ServerResponse, id: string, query: URLSearchParams) {
-    const { meta } = await authenticate(req);
-    const rendition = query.get("rendition") ?? "original";
-    if (rendition !== "original" && rendition !== "canonical") {
-      throw new HubError("HUB_VALIDATION_FAILED", "rendition must be original or canonical", [
-        { field: "query.rendition", code: "enum", message: "must be original or canonical" },
-      ]);
-    }
+    // With a ticket (from a <video src>), the token sealed in it is the caller, exactly as if sent in the header:
+    // the grant below decides and audits every request alike.
+    const ticket = query.get("ticket");
+    const ticketToken =
+      ticket === null
+        ? undefined
+        : openPlayTicket(ticketKey, ticket, {
+            recordingId: id,
+            rendition: query.get("rendition") ?? "original",
+            now: clock(),
+          });
+    const { meta } = await authenticate(req, ticketToken);
+    const rendition = renditionOf(query.get("rendition"));
     const { grant, key } = await grantAndKey<MediaGrant>("recordings.playGrant", { id, rendition }, meta);
     const range = parseRange(req.headers.range, grant.size);
     const headers: Record<string, string | number> = {
@@ -302,6 +384,48 @@ export function createEvidenceEndpoints(options: EvidenceEndpointOptions): {
     });
     if (!first.done) res.write(first.value);
     await pump(res, { [Symbol.asyncIterator]: () => chunks });
+  }
+
+  /**
+   * `POST /recordings/{id}/media/ticket`: a media URL a `<video>` can use. Only a bearer token gets one (a ticket
+   * never makes another, so a leaked URL cannot outlive its ticket). The caller must be able to play the recording
+   * now; that is decided with playback's own rule on the recording as `recordings.get` shows it, because
+   * `recordings.playGrant` audits a play, and issuing a ticket plays nothing (its read is audited as
+   * `recording.read`); only a refusal is audited as a (refused) play. Each request made with the ticket goes
+   * through the grant and is audited as a play.
+   */
+  async function issueTicket(req: IncomingMessage, res: ServerResponse, id: string, query: URLSearchParams) {
+    await emptyJsonBody(req);
+    const { user, meta, token, exp } = await authenticate(req);
+    const unknown = [...query.keys()].filter((name) => name !== "rendition");
+    if (unknown.length) {
+      throw new ValidationError(
+        unknown.map((name) => ({
+          field: `query.${name}`,
+          code: "additionalProperties",
+          message: "this route takes only rendition",
+        })),
+      );
+    }
+    const rendition = renditionOf(query.get("rendition"));
+    const call = <T>(action: string, params: object) => broker().call<T, object>(action, params, { meta });
+    const recording = await call<RecordingSummary>("recordings.get", { id });
+    const org = await call<OrgRef>("org.resolve", { code: recording.orgCode });
+    const decision = decidePlay(
+      { username: user.username, role: user.role, orgPath: user.orgPath },
+      playFacts(recording, org.path),
+      rendition,
+    );
+    // A refusal is the grant's to answer: the same rule gives the same error, and the attempt is audited as a
+    // refused play, exactly as a media request would be. (Should the recording have changed in between so that
+    // the grant allows it after all, that one play entry is written and the ticket issued.)
+    if (!decision.allowed) await call("recordings.playGrant", { id: recording.id, rendition });
+    // Never beyond the token's own life: the ticket is only as good as the session it carries.
+    const expiresAt = Math.min(clock().getTime() + PLAY_TICKET_LIFETIME_MS, exp * 1000);
+    const sealed = sealPlayTicket(ticketKey, { token, recordingId: recording.id, rendition, exp: expiresAt });
+    const url = `/api/v1/recordings/${recording.id}/media?rendition=${rendition}&ticket=${sealed}`;
+    res.writeHead(201, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
+    res.end(JSON.stringify({ url, expiresAt: new Date(expiresAt).toISOString() }));
   }
 
   async function evidence(req: IncomingMessage, res: ServerResponse, id: string) {
@@ -335,6 +459,11 @@ export function createEvidenceEndpoints(options: EvidenceEndpointOptions): {
 
   const recordingStreams: Middleware = (req, res, next) => {
     const url = new URL(req.url ?? "/", "http://hub");
+    const ticket = /^\/([^/]+)\/media\/ticket$/.exec(url.pathname);
+    if (ticket && req.method === "POST") {
+      issueTicket(req, res, ticket[1], url.searchParams).catch((err) => sendError(req, res, err));
+      return;
+    }
     const match = /^\/([^/]+)\/(media|evidence)$/.exec(url.pathname);
     if (!match || req.method !== "GET") return next();
     const [, id, what] = match;

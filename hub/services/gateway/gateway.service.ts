@@ -105,16 +105,20 @@ export function createGatewayService({
     return check(value) ? [] : toFieldProblems(part, check.errors);
   }
 
-  /** The bearer token's user, checked for expiry and for a password that must be changed first. */
-  async function authenticate(
-    call: <T>(action: string, params: object) => Promise<T>,
-    req: IncomingMessage,
-    beforePasswordChange: boolean,
-  ): Promise<Actor> {
+  function bearerToken(req: IncomingMessage): string {
     const header = String(req.headers.authorization ?? "");
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new HubError("HUB_AUTH_REQUIRED", "send Authorization: Bearer <token>");
-    const user = await call<AuthenticatedUser>("access.authenticate", { token: match[1] });
+    return match[1];
+  }
+
+  /** A token's user, checked for expiry and for a password that must be changed first; `exp` in epoch seconds. */
+  async function authenticateToken(
+    call: <T>(action: string, params: object) => Promise<T>,
+    token: string,
+    beforePasswordChange: boolean,
+  ): Promise<{ actor: Actor; exp: number }> {
+    const user = await call<AuthenticatedUser>("access.authenticate", { token });
     if (user.exp * 1000 <= clock().getTime()) throw new HubError("HUB_AUTH_TOKEN_EXPIRED");
     if (user.mustChangePassword && !beforePasswordChange) {
       throw new HubError(
@@ -122,8 +126,17 @@ export function createGatewayService({
         "change the password at POST /api/v1/auth/password first",
       );
     }
-    const { exp: _exp, ...actor } = user;
-    return actor;
+    const { exp, ...actor } = user;
+    return { actor, exp };
+  }
+
+  /** The bearer token's user. */
+  async function authenticate(
+    call: <T>(action: string, params: object) => Promise<T>,
+    req: IncomingMessage,
+    beforePasswordChange: boolean,
+  ): Promise<Actor> {
+    return (await authenticateToken(call, bearerToken(req), beforePasswordChange)).actor;
   }
 
   let brokerRef: ServiceBroker | null = null;
@@ -134,9 +147,11 @@ export function createGatewayService({
     metrics,
     clock,
     broker: () => brokerRef!,
-    async authenticate(req) {
-      const user = await authenticate((a, p) => brokerRef!.call(a, p), req, false);
-      return { user, meta: { user, clientIp: clientIp(req, config.trustProxy) } };
+    async authenticate(req, ticketToken) {
+      // A playback ticket's token stands in for the header; it is checked exactly as the header's would be.
+      const token = ticketToken ?? bearerToken(req);
+      const { actor: user, exp } = await authenticateToken((a, p) => brokerRef!.call(a, p), token, false);
+      return { user, meta: { user, clientIp: clientIp(req, config.trustProxy) }, token, exp };
     },
   });
 
@@ -320,6 +335,18 @@ export function createGatewayService({
       live: {
         handler() {
           return { status: "live" };
+        },
+      },
+      /**
+       * The hub's clock (GET /api/v1/time, no token, not audited: it is polled), so that a browser can measure its
+       * offset and burn the hub's time into the watermark. Answered by the gateway itself, never across the bus, so
+       * that the round trip a client measures is only its own; one reading gives both forms.
+       */
+      time: {
+        handler(ctx: Context<unknown, { $responseHeaders?: Record<string, string> }>) {
+          const now = clock();
+          ctx.meta.$responseHeaders = { "Cache-Control": "no-store" };
+          return { now: now.toISOString(), epochMs: now.getTime() };
         },
       },
       /** Ready when every service this hub needs answers its health check (database and migrations included). */

@@ -18,8 +18,9 @@ export interface RestRoute {
     | "risk"
     | "scripts"
     | "imports"
-    | "recordings";
-  /** false only for login. */
+    | "recordings"
+    | "time";
+  /** false only for login and the hub's clock. */
   auth: boolean;
   /** Still reachable when the user must change their password first. */
   beforePasswordChange?: boolean;
@@ -51,6 +52,15 @@ export const REST_ROUTES: readonly RestRoute[] = [
     auth: false,
     body: "rest/auth-login",
     response: "rest/auth-login-response",
+  },
+  {
+    method: "GET",
+    path: "/time",
+    action: "gateway.time",
+    summary: "服务器时间 The hub's clock, for the recorder's watermark (no token; Cache-Control: no-store)",
+    tag: "time",
+    auth: false,
+    response: "rest/time-response",
   },
   {
     method: "GET",
@@ -442,6 +452,18 @@ export const REST_ROUTES: readonly RestRoute[] = [
     auth: true,
     params: "rest/recording-path",
     body: "rest/recording-submit",
+  },
+  {
+    method: "POST",
+    path: "/recordings/aborts",
+    action: "recordings.abort",
+    summary:
+      "中止录制 Record that a recording session was aborted, and why (audited; a named draft stays a draft)",
+    tag: "recordings",
+    auth: true,
+    body: "rest/recording-abort",
+    response: "rest/recording-abort-response",
+    status: 201,
   },
   {
     method: "GET",

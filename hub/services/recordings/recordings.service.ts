@@ -6,8 +6,10 @@ import type { EntryDraft, JsonValue } from "../../domain/audit-chain";
 import { businessDay } from "../../domain/business-day";
 import {
   buildManifest,
+  checkAbort,
   checkSubmission,
   createdAtBounds,
+  decideAbort,
   decideEvidence,
   decidePlay,
   decideRead,
@@ -24,6 +26,7 @@ import {
   RECORDING_ID_PATTERN,
   relatedToProblem,
   uploadState,
+  type Abort,
   type Manifest,
   type ManifestSource,
   type MediaStatus,
@@ -691,6 +694,46 @@ export function createRecordingsService(
           await update({ id }, { manifestSeq: chain.seq });
           ctx.locals.auditDetails = { chain };
           return { id, status: "submitted", manifest, chain };
+        },
+      },
+
+      /**
+       * Records that a recording session was aborted, and why (the customer's risk level does not suit the product,
+       * consent refused, staff cancelled, the camera failed…): the audit entry is the record. A draft the session
+       * had created must be the caller's own and still a draft; it stays one (nothing is deleted, its upload is left
+       * alone).
+       */
+      abort: {
+        audit: {
+          action: "recording.abort",
+          target: (p) =>
+            typeof p.recordingId === "string"
+              ? `recording:${p.recordingId}`
+              : typeof p.customerNo === "string"
+                ? `customer:${p.customerNo}`
+                : null,
+        },
+        async handler(ctx: HubContext<Record<string, unknown>> & Locals) {
+          const p = ctx.params;
+          const recorded = (a: Partial<Abort>) => ({
+            kind: a.kind,
+            reason: a.reason,
+            customerNo: a.customerNo ?? null,
+            productCode: a.productCode ?? null,
+            step: a.step ?? null,
+            steps: a.steps ?? null,
+            startedAt: a.startedAt ?? null,
+          });
+          // What was sent, for the entry of a refused call; replaced by the checked values below.
+          ctx.locals.auditDetails = recorded(p as Partial<Abort>);
+          await authorize(ctx, "recording.create", actorOf(ctx).orgCode);
+          const checked = checkAbort(p);
+          if (!checked.ok)
+            throw new ValidationError(checked.problems.map((x) => ({ ...x, field: `body.${x.field}` })));
+          const abort = checked.value;
+          ctx.locals.auditDetails = recorded(abort);
+          if (abort.recordingId !== null) await decided(ctx, abort.recordingId, decideAbort);
+          return { recorded: true };
         },
       },
 
