@@ -661,7 +661,8 @@ export class DualRecordElement extends LitElement {
   private startUpload(): void {
     if (this.upload) return;
     const upload = new TakeUpload({
-      endpoint: this.client.url("/uploads"),
+      // Absolute: tus resolves the Location header against it (hub "" = this page's origin).
+      endpoint: new URL(this.client.url("/uploads"), location.href).href,
       token: () => this.authToken,
       store: this.store!,
       take: () => this.take!,
@@ -681,7 +682,8 @@ export class DualRecordElement extends LitElement {
           }
           this.report(error);
         },
-        waiting: () => this.notice("warn", t(this.ui, "upload.waiting")),
+        // The code helps whoever supports the branch tell a dead link from a hub that refuses.
+        waiting: (error) => this.notice("warn", `${t(this.ui, "upload.waiting")} (${error.code})`),
         idle: () => this.notice("info", t(this.ui, "upload.idle")),
       },
     });
