@@ -511,7 +511,9 @@ export class DualRecordElement extends LitElement {
       take.endedAt = new Date(this.hubNow()).toISOString();
       take.sha256 = this.hasher!.hex();
       take.phase = "stopped";
-      await this.store!.put(take);
+      // On a full disk even this small write may fail: the stored record then still says "recording", and a
+      // reload treats the take as cut off, hashing it from its stored chunks — the same bytes.
+      await this.store!.put(take).catch(() => undefined);
       this.changed();
     }
     this.setState("stopped");
