@@ -7,7 +7,7 @@
  *   import { DualRecordElement } from "/widgets/dual-record.js?define=none";
  *   const registry = new CustomElementRegistry();
  *   registry.define("dual-record", DualRecordElement);
- *   host.attachShadow({ mode: "open", customElements: registry });
+ *   host.attachShadow({ mode: "open", customElementRegistry: registry });
  */
 export function defineElement(
   tag: string,

@@ -16,6 +16,12 @@ export const theme = css`
     --_ok: var(--dr-ok, #1b7f3b);
     --_radius: var(--dr-radius, 4px);
     display: block;
+  }
+  /*
+   * The look sits on an inner wrapper, not on :host: a host page's own rules for the element (an old teller
+   * screen's "* { padding: 0; font-family: SimSun }") beat :host, and what they set would be inherited inside.
+   */
+  .base {
     box-sizing: border-box;
     font: var(--dr-font, 14px/1.5 "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif);
     color: var(--_fg);
@@ -23,6 +29,7 @@ export const theme = css`
     border: 1px solid var(--_border);
     border-radius: var(--_radius);
     padding: 12px;
+    text-align: start;
   }
   *,
   *::before,

@@ -907,6 +907,10 @@ export class DualRecordElement extends LitElement {
   ];
 
   protected override render(): TemplateResult {
+    return html`<div class="base" part="base">${this.renderContent()}</div>`;
+  }
+
+  private renderContent(): TemplateResult {
     const lang = this.ui;
     if (!this.authToken) {
       return loginForm(
