@@ -200,6 +200,7 @@ export class DualRecordElement extends LitElement {
   async start(): Promise<void> {
     this.guard("start");
     this.startCalledAt = performance.now();
+    this._notice = null;
     this.firstFrameMs = null;
     this.customer = null;
     this.questionnaire = null;
@@ -352,6 +353,7 @@ export class DualRecordElement extends LitElement {
       }
     }
     await this.store!.delete(take.takeId);
+    this.upload = null;
     const result = { recordingId: take.recordingId!, sha256: take.sha256! };
     this.notice("info", t(this.ui, "submitted", { id: result.recordingId }));
     this.setState("submitted");
@@ -382,6 +384,7 @@ export class DualRecordElement extends LitElement {
       throw new HubError("DR_TAKE_NOT_FOUND", `take ${takeId} is not on this PC`);
     }
     this.take = take;
+    this.upload = null;
     this.mode = (
       take.kind === "callback" ? "callback" : take.kind === "supplement" ? "supplement" : "sale"
     ) as Mode;
@@ -404,6 +407,8 @@ export class DualRecordElement extends LitElement {
 
   private async beginTake(previous: Take | null): Promise<void> {
     const user = this.user!;
+    this.upload = null; // the last take's upload is finished (submitted) or was cancelled
+    this._progress = null;
     this.hasher = new Sha256();
     this.lastConfirmed = false;
     const now = this.hubNow();
