@@ -72,9 +72,24 @@ describe("configuration", () => {
     ["HUB_IMPORT_INLINE_SIZE", { HUB_IMPORT_INLINE_SIZE: "half" }, /HUB_IMPORT_INLINE_SIZE: must be a size/],
     ["HUB_NAMESPACE", { HUB_NAMESPACE: "Prod Env" }, /HUB_NAMESPACE: lower-case/],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }, /LOG_LEVEL: must be one of/],
+    ["HUB_CORS_ORIGINS", { HUB_CORS_ORIGINS: "*" }, /HUB_CORS_ORIGINS: must list origins/],
+    [
+      "HUB_CORS_ORIGINS",
+      { HUB_CORS_ORIGINS: "https://a.example/teller" },
+      /HUB_CORS_ORIGINS: must list origins/,
+    ],
+    ["HUB_CORS_ORIGINS", { HUB_CORS_ORIGINS: "ftp://a.example" }, /HUB_CORS_ORIGINS: must list origins/],
+    ["HUB_CORS_ORIGINS", { HUB_CORS_ORIGINS: "teller.bank.example" }, /HUB_CORS_ORIGINS: must list origins/],
   ])("refuses a bad %s, naming it", (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it("reads the CORS origins as a list, none by default", () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(
+      loadConfig({ HUB_CORS_ORIGINS: " https://teller.bank.example , http://10.1.2.3:8080" }).corsOrigins,
+    ).toEqual(["https://teller.bank.example", "http://10.1.2.3:8080"]);
   });
 
   it("parses durations and sizes within bounds", () => {

@@ -66,6 +66,8 @@ export interface HubConfig {
   auditCheckpointEvery: number;
   auditCheckpointSeconds: number;
   trustProxy: boolean;
+  /** Origins of host pages on other servers that may call the hub from a browser (CORS); empty: none. */
+  corsOrigins: string[];
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 }
 
@@ -104,6 +106,7 @@ export const ENVIRONMENT_VARIABLES = [
   "HUB_AUDIT_CHECKPOINT_EVERY",
   "HUB_AUDIT_CHECKPOINT_SECONDS",
   "HUB_TRUST_PROXY",
+  "HUB_CORS_ORIGINS",
   "LOG_LEVEL",
 ] as const;
 
@@ -117,6 +120,26 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   if (value < min || value > max)
     throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** `https://teller.bank.example,http://10.1.2.3:8080`: exact origins (scheme, host, port), no paths, no "*". */
+function origins(name: string, raw: string | undefined): string[] {
+  const list = (raw ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of list) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      /* reported below */
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(name, `must list origins like https://teller.bank.example, got "${origin}"`);
+    }
+  }
+  return list;
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -274,6 +297,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     auditCheckpointEvery: integer(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000),
     auditCheckpointSeconds: integer(env, "HUB_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86400),
     trustProxy: oneOf(env, "HUB_TRUST_PROXY", ["on", "off"] as const, "off") === "on",
+    corsOrigins: origins("HUB_CORS_ORIGINS", env.HUB_CORS_ORIGINS),
     logLevel: oneOf(env, "LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"] as const, "info"),
   };
 }

@@ -287,6 +287,8 @@ export function createEvidenceEndpoints(options: EvidenceEndpointOptions): {
     maxSize: config.uploadMaxBytes,
     relativeLocation: true,
     respectForwardedHeaders: config.trustProxy,
+    // Same origins as the rest of the API (HUB_CORS_ORIGINS); by default @tus/server would answer "*".
+    allowedOrigins: (origin: string) => config.corsOrigins.includes(origin),
     namingFunction: () => crypto.randomBytes(16).toString("hex"),
     locker: new MemoryLocker(),
     disableTerminationForFinishedUploads: true,

@@ -17,6 +17,7 @@ import { createEvidenceEndpoints } from "./evidence-endpoints";
 import { preferredLanguage, toErrorResponse } from "./http-errors";
 import { buildOpenApi } from "./openapi";
 import { renderPrometheus, type HubMetrics, type MetricFamily } from "../../metrics/metrics";
+import { corsMiddleware } from "./cors";
 import { aliasPath, REST_ROUTES, routeKey, type RestRoute } from "./routes";
 
 type Req = IncomingMessage & {
@@ -222,6 +223,8 @@ export function createGatewayService({
     name: "gateway",
     mixins: [ApiGateway],
     settings: {
+      // Host pages on another server (a teller system's own web server) call the hub from the browser.
+      use: [corsMiddleware(config.corsOrigins)],
       port: config.port,
       ip: config.host,
       log4XXResponses: false,
