@@ -106,6 +106,48 @@ describeBrowser("<dual-record>: other paths through a sale", () => {
     expect(recording.body.watermark.customerNo).toBe(EXPIRED.customerNo);
   });
 
+  it("identifies by name: one match is the customer, several are listed to pick from", async () => {
+    const seller = await h.login(SELLER);
+    const byName = await h.api("GET", `/api/v1/customers/lookup?name=${encodeURIComponent("张伟")}`, {
+      token: seller,
+    });
+    const matches: Array<{ customerNo: string }> = byName.body.items;
+    expect(matches.map((c) => c.customerNo)).toContain("C000000001");
+
+    const { page, rec } = await openTellerPage(
+      context,
+      h.url,
+      { username: SELLER, password: DEMO_PASSWORD },
+      { customerNo: "", productCode: "WM2026001" },
+    );
+    const from = await rec.mark();
+    await rec.call("start");
+    for (const code of ["consent", "staff-disclosure", "risk-warning"]) {
+      await step(rec, from, code);
+      await rec.call("next");
+    }
+    await step(rec, from, "customer-identification");
+    if (matches.length > 1) {
+      expect(await rec.tryCall("next", { name: "张伟" })).toMatchObject({
+        ok: false,
+        error: { code: "DR_INPUT_REQUIRED" },
+      });
+      const listed = await page.evaluate(
+        () => document.querySelector("dual-record").shadowRoot.querySelectorAll("[part=candidate]").length,
+      );
+      expect(listed).toBe(matches.length);
+      await rec.call("next", { customerNo: "C000000001" });
+    } else {
+      await rec.call("next", { name: "张伟" });
+    }
+    await step(rec, from, "risk-assessment");
+    await rec.call("abort", "name search test");
+    const abort = await h.api("GET", "/api/v1/audit?action=recording.abort", {
+      token: await h.login("sh.admin"),
+    });
+    expect(abort.body.items[0].details).toMatchObject({ customerNo: "C000000001", step: "risk-assessment" });
+  });
+
   it("logs in through its own form when the page passes no token", async () => {
     const page = await context.newPage();
     await page.goto(`${h.url}/demo/index.html`);

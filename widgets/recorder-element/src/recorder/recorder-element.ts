@@ -34,6 +34,8 @@ export interface StepInput {
   customerNo?: string;
   card?: string;
   idNo?: string;
+  /** Exact name: one match identifies the customer; several are listed for the staff to pick. */
+  name?: string;
   answers?: Record<string, string>;
   productCode?: string;
 }
@@ -101,6 +103,8 @@ export class DualRecordElement extends LitElement {
   private upload: TakeUpload | null = null;
   private t0 = 0;
   private customer: Customer | null = null;
+  /** Customers found by a name search, when it was more than one. */
+  private candidates: Customer[] = [];
   private questionnaire: Questionnaire | null = null;
   private lastConfirmed = false;
   private previewUrl: string | null = null;
@@ -564,10 +568,19 @@ export class DualRecordElement extends LitElement {
       ? (["card", input.card] as const)
       : input.idNo
         ? (["idNo", input.idNo] as const)
-        : (["customerNo", input.customerNo ?? this.take!.customerNo ?? ""] as const);
+        : input.name
+          ? (["name", input.name] as const)
+          : (["customerNo", input.customerNo ?? this.take!.customerNo ?? ""] as const);
     if (!value)
       throw new HubError("DR_INPUT_REQUIRED", t(this.ui, "err.DR_INPUT_REQUIRED", { field: "customerNo" }));
     const { items } = await this.client.lookupCustomer(by, value);
+    if (items.length > 1) {
+      // Several customers of that name: the staff pick one (by number) from the list shown.
+      this.candidates = items;
+      this.requestUpdate();
+      throw new HubError("DR_INPUT_REQUIRED", t(this.ui, "err.DR_INPUT_REQUIRED", { field: "customerNo" }));
+    }
+    this.candidates = [];
     this.customer = items[0];
     const take = this.take!;
     take.customerNo = this.customer.customerNo;
@@ -1052,15 +1065,24 @@ export class DualRecordElement extends LitElement {
             placeholder=${t(lang, "step.customer.manual")}
             .value=${this.take?.customerNo ?? ""}
           />
+          <input name="customer-name" placeholder=${t(lang, "step.customer.name")} />
           <button
             class="primary"
             @click=${() => {
               const card = field("card");
-              void this.next(card ? { card } : { customerNo: field("customer") }).catch(() => undefined);
+              const name = field("customer-name");
+              const input = card ? { card } : name ? { name } : { customerNo: field("customer") };
+              void this.next(input).catch(() => undefined);
             }}
           >
             ${t(lang, "step.customer.search")}
-          </button>`;
+          </button>
+          ${this.candidates.map(
+            (c) =>
+              html`<button part="candidate" @click=${click({ customerNo: c.customerNo })}>
+                ${c.name} ${c.customerNo}
+              </button>`,
+          )}`;
         break;
       case "risk-assessment":
         controls = this.renderAssessment();
