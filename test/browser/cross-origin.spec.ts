@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -11,7 +10,7 @@ import {
 } from "../support/browser";
 import { describeBrowser } from "../support/browser-suite";
 import { DEMO_PASSWORD } from "../support/hub-harness";
-import { startHubProcess, type HubProcess } from "../support/hub-process";
+import { freePort, startHubProcess, type HubProcess } from "../support/hub-process";
 
 /*
  * A host page served from another origin than the hub (here http://localhost:P embedding a hub addressed as
@@ -22,17 +21,6 @@ import { startHubProcess, type HubProcess } from "../support/hub-process";
 jest.setTimeout(4 * 60_000);
 
 const SALE = { customerNo: "C000000001", productCode: "WM2026001" };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describeBrowser("<dual-record> on a page of another origin", () => {
   let dataDir: string;

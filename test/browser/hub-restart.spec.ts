@@ -1,6 +1,5 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -13,7 +12,7 @@ import {
 } from "../support/browser";
 import { describeBrowser } from "../support/browser-suite";
 import { DEMO_PASSWORD } from "../support/hub-harness";
-import { startHubProcess, type HubProcess } from "../support/hub-process";
+import { freePort, startHubProcess, type HubProcess } from "../support/hub-process";
 
 /*
  * The hub killed (SIGKILL, like a power cut) while a take is going up, and started again on the same address a
@@ -24,17 +23,6 @@ import { startHubProcess, type HubProcess } from "../support/hub-process";
 jest.setTimeout(5 * 60_000);
 
 const SALE = { customerNo: "C000000001", productCode: "WM2026001" };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describeBrowser("<dual-record> through a hub restart", () => {
   let dataDir: string;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
 import path from "node:path";
 import { PROJECT_ROOT } from "../../hub/paths";
 
@@ -45,4 +46,16 @@ export async function startHubProcess(env: Record<string, string>): Promise<HubP
     await exited;
   };
   return { url, output: () => output, kill: () => signal("SIGKILL"), stop: () => signal("SIGTERM") };
+}
+
+/** A port free right now on 127.0.0.1: for a hub that must come back on the same address, or be known beforehand. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
