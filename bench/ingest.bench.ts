@@ -11,7 +11,8 @@
  * Exit code: 0 whatever the ratios (it reports, it does not gate); 1 when a request fails, a child process dies, or
  * what the hub stored or plays back is not exactly what was sent.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { startChild, stopChild, type Child } from "./child-process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -228,54 +229,6 @@ function secondsSince(started: bigint): number {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Child processes: the hub (`node dist/hub/main.js`) and the tus peer (`node dist/bench/tus-peer.js`).
-
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  url: string;
-  output: string[];
-}
-
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, urlLine: RegExp): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    const output: string[] = [];
-    let found = false;
-    const timer = setTimeout(() => fail(new Error(`${name} did not print its URL within 120 s`)), 120_000);
-    const fail = (err: Error) => {
-      if (found) return;
-      found = true;
-      clearTimeout(timer);
-      proc.kill("SIGKILL");
-      reject(new Error(`${err.message}\n${output.join("").slice(-3000)}`));
-    };
-    const keep = (data: Buffer) => {
-      output.push(data.toString("utf8"));
-      if (output.length > 200) output.splice(0, output.length - 200);
-      const match = urlLine.exec(output.join(""));
-      if (match && !found) {
-        found = true;
-        clearTimeout(timer);
-        resolve({ name, proc, url: match[1], output });
-      }
-    };
-    proc.stdout!.on("data", keep);
-    proc.stderr!.on("data", keep);
-    proc.on("exit", (code, signal) =>
-      fail(new Error(`${name} exited (${code ?? signal}) before it was ready`)),
-    );
-    proc.on("error", fail);
-  });
-}
-
-async function stopChild(child: Child | null): Promise<void> {
-  if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.proc.once("exit", resolve));
-  child.proc.kill("SIGTERM");
-  const timer = setTimeout(() => child.proc.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 function alive(child: Child): void {
   if (child.proc.exitCode !== null || child.proc.signalCode !== null) {

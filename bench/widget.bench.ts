@@ -13,7 +13,7 @@
  * does not start, a method of the element rejects, the upload or submit does not finish, the recording does not
  * decode).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { startChild, stopChild, type Child } from "./child-process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -97,61 +97,21 @@ function table(rows: readonly string[][]): string {
 // ---------------------------------------------------------------------------------------------------------------
 // The hub: `node dist/hub/main.js` in a child process, as an operator runs it.
 
-interface HubChild {
-  proc: ChildProcess;
-  url: string;
-  output: string[];
-}
-
-function startHub(dataDir: string): Promise<HubChild> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [path.join(__dirname, "..", "hub", "main.js")], {
-      env: {
-        ...process.env,
-        HUB_DATA_DIR: dataDir,
-        HOST: "127.0.0.1",
-        PORT: "0",
-        HUB_DEMO_PASSWORD: DEMO_PASSWORD,
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const output: string[] = [];
-    let done = false;
-    const timer = setTimeout(() => fail(new Error("the hub did not print its URL within 120 s")), 120_000);
-    const fail = (err: Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      proc.kill("SIGKILL");
-      reject(new Error(`${err.message}\n${output.join("").slice(-3000)}`));
-    };
-    const keep = (data: Buffer) => {
-      output.push(data.toString("utf8"));
-      if (output.length > 200) output.splice(0, output.length - 200);
-      const match = /URL:\s+(http:\/\/\S+?)\/?\s/.exec(output.join(""));
-      if (match && !done) {
-        done = true;
-        clearTimeout(timer);
-        resolve({ proc, url: match[1], output });
-      }
-    };
-    proc.stdout!.on("data", keep);
-    proc.stderr!.on("data", keep);
-    proc.on("exit", (code, signal) =>
-      fail(new Error(`the hub exited (${code ?? signal}) before it was ready`)),
-    );
-    proc.on("error", fail);
-  });
-}
-
-async function stopHub(hub: HubChild | null): Promise<void> {
-  if (!hub || hub.proc.exitCode !== null || hub.proc.signalCode !== null) return;
-  const exited = new Promise((resolve) => hub.proc.once("exit", resolve));
-  hub.proc.kill("SIGTERM");
-  const timer = setTimeout(() => hub.proc.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(timer);
+/** The hub under test: the compiled hub, embedded SQLite in `dataDir`, demo data. */
+function startHub(dataDir: string): Promise<Child> {
+  return startChild(
+    "the hub",
+    [path.join(__dirname, "..", "hub", "main.js")],
+    {
+      ...process.env,
+      HUB_DATA_DIR: dataDir,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      HUB_DEMO_PASSWORD: DEMO_PASSWORD,
+      LOG_LEVEL: "warn",
+    },
+    /URL:\s+(http:\/\/\S+?)\/?\s/,
+  );
 }
 
 async function login(url: string, username: string): Promise<string> {
@@ -262,7 +222,7 @@ async function main(): Promise<number> {
   console.log("");
 
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-widget-"));
-  let hub: HubChild | null = null;
+  let hub: Child | null = null;
   let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
   try {
     progress("starting the hub and Chromium …");
@@ -476,7 +436,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await browser?.close();
-    await stopHub(hub);
+    await stopChild(hub);
     fs.rmSync(tmpDir, { recursive: true, force: true });
   }
 }
