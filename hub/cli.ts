@@ -9,6 +9,10 @@ import { appendEntries, verifyStoredChain } from "./services/audit/chain-store";
 import { alarmSink } from "./services/evidence-alarms";
 import { scrubRecordings } from "./services/recordings/scrubber";
 import { openEvidenceStore } from "./storage";
+import { businessDay } from "./domain/business-day";
+import { isIsoDay } from "./domain/retention";
+import { sweepDeps } from "./services/retention/retention.service";
+import { sweepRetention } from "./services/retention/sweep";
 
 const HELP = `dual-record ${PACKAGE_VERSION} — 双录中台 command line
 
@@ -25,6 +29,11 @@ Usage: dual-record <command>
                   re-hash both replicas of every submitted recording (or only ID) against its manifest;
                   repairs a missing or corrupt copy from the good one (an alarm each), prints
                   {"ok","recordings","objects","repaired","failed"} and exits 1 when a recording has no good copy
+  retention sweep [--as-of YYYY-MM-DD]
+                  the daily retention sweep now, as of a day (default today, Beijing time; never later):
+                  recomputes every recording's retention, brings the evidence store's locks in step, moves
+                  recordings past retention to the recycle bin and destroys those 30 days in it (tombstones
+                  in the audit chain); idempotent. Prints progress to stderr and the counts as JSON
   help            this text
 
 Configuration comes from environment variables (README.md, "Configuration").`;
@@ -94,6 +103,59 @@ async function evidenceVerify(args: readonly string[], out: Out): Promise<number
   }
 }
 
+/** The retention sweep, run offline on this host's database and replica roots (as the hub's daily one). */
+async function retentionSweep(args: readonly string[], out: Out): Promise<number> {
+  const asOfGiven = args.includes("--as-of");
+  const asOf = asOfGiven ? option(args, "--as-of") : undefined;
+  const runtime = await openRuntime(loadConfig(), () => new Date());
+  runtime.metrics.stop();
+  const today = businessDay(runtime.clock());
+  if (asOfGiven && (!asOf || !isIsoDay(asOf))) {
+    out.error("retention sweep: --as-of needs a day YYYY-MM-DD");
+    await runtime.db.close();
+    return 2;
+  }
+  if (asOf && asOf > today) {
+    out.error(
+      `retention sweep: --as-of ${asOf} is after today (${today}); nothing is swept ahead of its day`,
+    );
+    await runtime.db.close();
+    return 2;
+  }
+  const store = openEvidenceStore(
+    runtime.config,
+    alarmSink(
+      (draft) =>
+        appendEntries(runtime.db, [draft], {
+          privateKey: runtime.auditKeys.privateKey,
+          checkpointEvery: runtime.config.auditCheckpointEvery,
+          now: runtime.clock,
+        }),
+      () => ({ error: (message: unknown) => out.error(String(message)) }),
+      runtime.metrics,
+      runtime.clock,
+    ),
+    runtime.clock,
+  );
+  try {
+    const result = await sweepRetention(sweepDeps(runtime, store), {
+      asOf: asOf ?? today,
+      onProgress: (p) => out.error(`examined ${p.examined} sales, ${p.recomputed} recomputed…`),
+    });
+    out.log(
+      JSON.stringify({
+        ...result,
+        refused: result.refused.slice(0, 50),
+        refusedCount: result.refused.length,
+      }),
+    );
+    return 0;
+  } finally {
+    await store.close();
+    await runtime.db.close();
+  }
+}
+
 function option(args: readonly string[], name: string): string {
   const at = args.indexOf(name);
   return at >= 0 && at + 1 < args.length ? args[at + 1] : "";
@@ -135,6 +197,12 @@ export async function main(argv: readonly string[], out: Out = console): Promise
       case "evidence":
         if (sub === "verify") return await evidenceVerify(argv.slice(2), out);
         out.error(`unknown evidence command "${sub ?? ""}"; try: dual-record evidence verify [--id ID]`);
+        return 2;
+      case "retention":
+        if (sub === "sweep") return await retentionSweep(argv.slice(2), out);
+        out.error(
+          `unknown retention command "${sub ?? ""}"; try: dual-record retention sweep [--as-of YYYY-MM-DD]`,
+        );
         return 2;
       case "--version":
       case "-v":

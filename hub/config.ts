@@ -11,6 +11,7 @@ export const SERVICE_NAMES = [
   "risk-lookup",
   "imports",
   "recordings",
+  "retention",
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -62,6 +63,8 @@ export interface HubConfig {
   mediaQueueSize: number;
   /** Seconds between two passes of the evidence scrubber (0: never in the background). */
   scrubIntervalSeconds: number;
+  /** Beijing time of day ("HH:MM") of the daily retention sweep; null: not scheduled (HUB_RETENTION_SWEEP_AT=off). */
+  retentionSweepAt: string | null;
   auditSigningKeyFile: string | null;
   auditCheckpointEvery: number;
   auditCheckpointSeconds: number;
@@ -102,6 +105,7 @@ export const ENVIRONMENT_VARIABLES = [
   "HUB_MEDIA_ENGINE",
   "HUB_MEDIA_QUEUE",
   "HUB_SCRUB_INTERVAL",
+  "HUB_RETENTION_SWEEP_AT",
   "HUB_AUDIT_SIGNING_KEY",
   "HUB_AUDIT_CHECKPOINT_EVERY",
   "HUB_AUDIT_CHECKPOINT_SECONDS",
@@ -123,6 +127,16 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 }
 
 /** `https://teller.bank.example,http://10.1.2.3:8080`: exact origins (scheme, host, port), no paths, no "*". */
+/** "HH:MM" (24-hour), or "off" for null. */
+function timeOfDay(env: Env, name: string, fallback: string): string | null {
+  const raw = (env[name] ?? "").trim();
+  if (raw === "") return fallback;
+  if (raw === "off") return null;
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(raw);
+  if (!m) throw new ConfigError(name, `must be a time of day HH:MM (Beijing time) or "off", not "${raw}"`);
+  return raw;
+}
+
 function origins(name: string, raw: string | undefined): string[] {
   const list = (raw ?? "")
     .split(",")
@@ -293,6 +307,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     mediaEngine: oneOf(env, "HUB_MEDIA_ENGINE", ["wasm", "native", "auto"] as const, "auto"),
     mediaQueueSize: integer(env, "HUB_MEDIA_QUEUE", 16, 1, 10_000),
     scrubIntervalSeconds: integer(env, "HUB_SCRUB_INTERVAL", 6 * 3600, 0, 30 * 86400),
+    retentionSweepAt: timeOfDay(env, "HUB_RETENTION_SWEEP_AT", "02:30"),
     auditSigningKeyFile: env.HUB_AUDIT_SIGNING_KEY || null,
     auditCheckpointEvery: integer(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000),
     auditCheckpointSeconds: integer(env, "HUB_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86400),

@@ -24,6 +24,7 @@ import { createCatalogService } from "./services/catalog/catalog.service";
 import { createRiskLookupService } from "./services/risk-lookup/risk-lookup.service";
 import { createImportsService } from "./services/imports/imports.service";
 import { createRecordingsService } from "./services/recordings/recordings.service";
+import { createRetentionService } from "./services/retention/retention.service";
 
 export interface HubOptions {
   /** A clock tests can move (lockout, expiry); defaults to the system clock. */
@@ -48,6 +49,7 @@ const SERVICES_WITH_DATABASE: readonly ServiceName[] = [
   "risk-lookup",
   "imports",
   "recordings",
+  "retention",
 ];
 
 /**
@@ -131,6 +133,8 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
         metrics,
         clock,
       ),
+      // The store's own day decides what it may delete (retention locks); tests move it with the hub's clock.
+      clock,
     ),
   };
   // Every node reports its own metrics; the gateway gathers them for /metrics.
@@ -144,6 +148,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     "risk-lookup": () => broker.createService(createRiskLookupService(runtime!)),
     imports: () => broker.createService(createImportsService(runtime!)),
     recordings: () => broker.createService(createRecordingsService(runtime!, evidence)),
+    retention: () => broker.createService(createRetentionService(runtime!, evidence)),
   };
   for (const name of SERVICE_NAMES) if (config.services.includes(name)) factories[name]();
 

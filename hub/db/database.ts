@@ -97,6 +97,9 @@ function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
           db.pragma("synchronous = FULL");
           db.pragma("busy_timeout = 5000");
           db.pragma("foreign_keys = ON");
+          // Deleted and overwritten content is zeroed: a purged recording's destroyed data key leaves no trace
+          // in the file (the retention sweep then checkpoints the write-ahead log).
+          db.pragma("secure_delete = ON");
         },
       };
     case "postgres":

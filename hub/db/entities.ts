@@ -474,6 +474,15 @@ export interface RecordingRow {
   /** The manifest's canonical JSON, sealed at submit, and the seq of its entry in the audit chain. */
   manifest: string | null;
   manifestSeq: BigIntColumn;
+  /** Retention (docs/retention.md): the sale's trade day, the last computed "keep until" day and its rule. */
+  purchaseDate: string | null;
+  retainUntil: string | null;
+  retentionRule: string | null;
+  /** What the evidence store's retention lock was last set to ("none": no end yet); null: never written. */
+  lockSynced: string | null;
+  recycledOn: string | null;
+  restoredOn: string | null;
+  purgedOn: string | null;
 }
 
 const hash = (name: string) => ({ name, type: "varchar" as const, length: 64, nullable: true });
@@ -524,6 +533,87 @@ export const RecordingEntity = new EntitySchema<RecordingRow>({
     posterStoredSha256: hash("poster_stored_sha256"),
     manifest: { type: "text", nullable: true },
     manifestSeq: big("manifest_seq"),
+    purchaseDate: day("purchase_date"),
+    retainUntil: day("retain_until"),
+    retentionRule: { name: "retention_rule", type: "varchar", length: 32, nullable: true },
+    lockSynced: day("lock_synced"),
+    recycledOn: day("recycled_on"),
+    restoredOn: day("restored_on"),
+    purgedOn: day("purged_on"),
+  },
+});
+
+export interface RedemptionRow {
+  id: string;
+  customerNo: string;
+  productCode: string;
+  /** The day the holding was redeemed (YYYY-MM-DD). */
+  redeemedOn: string;
+  /** Only a full redemption starts the open-ended product's "+ M years". */
+  fullRedemption: boolean;
+  /** "api" or the plugin that reported it. */
+  source: string;
+  reference: string | null;
+  recordedBy: string;
+  recordedAt: string;
+}
+
+export const RedemptionEntity = new EntitySchema<RedemptionRow>({
+  name: "Redemption",
+  tableName: "redemptions",
+  columns: {
+    id: { type: "varchar", length: 32, primary: true },
+    customerNo: { name: "customer_no", type: "varchar", length: 32 },
+    productCode: { name: "product_code", type: "varchar", length: 32 },
+    redeemedOn: { name: "redeemed_on", type: "varchar", length: 10 },
+    fullRedemption: { name: "full_redemption", type: "boolean" },
+    source: { type: "varchar", length: 32 },
+    reference: { type: "varchar", length: 64, nullable: true },
+    recordedBy: { name: "recorded_by", type: "varchar", length: 64 },
+    recordedAt: { name: "recorded_at", type: "varchar", length: 30 },
+  },
+});
+
+/** A legal hold on one recording's group ("recording") or on every recording of a customer and product. */
+export interface DisputeRow {
+  id: string;
+  scope: "recording" | "holding";
+  /** The sale whose group is held (scope "recording"): the recording named, or the sale it belongs to. */
+  recordingId: string | null;
+  customerNo: string;
+  productCode: string;
+  /** The unit of the recording (or the opener's, for a holding): who may see and close it. */
+  orgCode: string;
+  reason: string;
+  reference: string;
+  status: "open" | "closed";
+  openedOn: string;
+  openedAt: string;
+  openedBy: string;
+  closedOn: string | null;
+  closedAt: string | null;
+  closedBy: string | null;
+}
+
+export const DisputeEntity = new EntitySchema<DisputeRow>({
+  name: "Dispute",
+  tableName: "disputes",
+  columns: {
+    id: { type: "varchar", length: 32, primary: true },
+    scope: { type: "varchar", length: 16 },
+    recordingId: { name: "recording_id", type: "varchar", length: 32, nullable: true },
+    customerNo: { name: "customer_no", type: "varchar", length: 32 },
+    productCode: { name: "product_code", type: "varchar", length: 32 },
+    orgCode: { name: "org_code", type: "varchar", length: 12 },
+    reason: { type: "varchar", length: 500 },
+    reference: { type: "varchar", length: 64 },
+    status: { type: "varchar", length: 8 },
+    openedOn: { name: "opened_on", type: "varchar", length: 10 },
+    openedAt: { name: "opened_at", type: "varchar", length: 30 },
+    openedBy: { name: "opened_by", type: "varchar", length: 64 },
+    closedOn: day("closed_on"),
+    closedAt: when("closed_at"),
+    closedBy: { name: "closed_by", type: "varchar", length: 64, nullable: true },
   },
 });
 
@@ -544,4 +634,6 @@ export const ENTITIES = [
   SettingEntity,
   ImportJobEntity,
   RecordingEntity,
+  RedemptionEntity,
+  DisputeEntity,
 ];

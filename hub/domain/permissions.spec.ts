@@ -35,6 +35,7 @@ const EXPECTED_ACTIONS = `
   supplement.apply supplement.authorize callback.create voucher.print spotcheck.perform
   report.read report.export reconciliation.read
   recordingRequired.set retention.configure questionnaire.configure riskAssessment.configure dispute.manage transaction.notify
+  redemption.record recycleBin.restore
 `;
 
 const EXPECTED_GRANTS: Record<string, string> = {
@@ -50,7 +51,7 @@ const EXPECTED_GRANTS: Record<string, string> = {
     user.read user.create user.update user.disable user.resetPassword audit.read
     product.read product.import customer.read
     recording.list recording.play recording.exportEvidence report.read report.export reconciliation.read
-    recordingRequired.set dispute.manage`,
+    recordingRequired.set dispute.manage redemption.record recycleBin.restore`,
   hq_admin: `
     org.read org.create org.rename org.close
     user.read user.create user.update user.disable user.resetPassword
@@ -59,12 +60,13 @@ const EXPECTED_GRANTS: Record<string, string> = {
     recording.create recording.upload recording.list recording.play recording.exportEvidence
     supplement.apply supplement.authorize callback.create voucher.print spotcheck.perform
     report.read report.export reconciliation.read
-    recordingRequired.set retention.configure questionnaire.configure riskAssessment.configure dispute.manage transaction.notify`,
+    recordingRequired.set retention.configure questionnaire.configure riskAssessment.configure dispute.manage transaction.notify
+    redemption.record recycleBin.restore`,
   auditor: `
     org.read user.read audit.read audit.verify product.read customer.read
     recording.list recording.play recording.exportEvidence report.read report.export reconciliation.read`,
   system: `
-    transaction.notify recording.list supplement.apply reconciliation.read product.read customer.read`,
+    transaction.notify redemption.record recording.list supplement.apply reconciliation.read product.read customer.read`,
 };
 
 const words = (s: string): string[] => s.split(/\s+/).filter((w) => w !== "");
@@ -197,7 +199,7 @@ describe("permissions: the test matrix matches the module", () => {
   it("enumerates exactly the module's ACTIONS, each once", () => {
     expect(new Set(ALL_ACTIONS).size).toBe(ALL_ACTIONS.length);
     expect([...ACTIONS].sort()).toEqual([...ALL_ACTIONS].sort());
-    expect(ACTIONS.length).toBe(37);
+    expect(ACTIONS.length).toBe(39);
   });
 
   it("only grants actions that exist, each once", () => {

@@ -50,6 +50,8 @@ export const ACTIONS = [
   "riskAssessment.configure",
   "dispute.manage",
   "transaction.notify",
+  "redemption.record",
+  "recycleBin.restore",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -118,6 +120,8 @@ const GRANTS = {
     "reconciliation.read",
     "recordingRequired.set",
     "dispute.manage",
+    "redemption.record",
+    "recycleBin.restore",
   ],
   // 总行: everything, including parameters (retention, imports). Still subject to scope in `decide`.
   hq_admin: ACTIONS,
@@ -140,6 +144,7 @@ const GRANTS = {
   // reconciliation and look-ups. Never plays a recording.
   system: [
     "transaction.notify",
+    "redemption.record",
     "recording.list",
     "supplement.apply",
     "reconciliation.read",

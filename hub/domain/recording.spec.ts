@@ -74,9 +74,9 @@ const HEX_B = "b".repeat(64);
 const HEX_C = "c".repeat(64);
 
 describe("kinds, statuses, renditions", () => {
-  it("names the five kinds, two statuses, four media statuses and two renditions", () => {
+  it("names the five kinds, four statuses, four media statuses and two renditions", () => {
     expect(RECORDING_KINDS).toEqual(KINDS);
-    expect(RECORDING_STATUSES).toEqual(["draft", "submitted"]);
+    expect(RECORDING_STATUSES).toEqual(["draft", "submitted", "recycled", "purged"]);
     expect(MEDIA_STATUSES).toEqual(["none", "pending", "done", "failed"]);
     expect(RENDITIONS).toEqual(["original", "canonical"]);
   });
@@ -160,6 +160,21 @@ describe("status transitions", () => {
       abort: "draft", // an aborted session's draft stays a draft: nothing is deleted
     },
     submitted: {
+      uploadStarted: null,
+      uploadCompleted: null,
+      uploadTerminated: null,
+      submit: null,
+      abort: null,
+    },
+    // The retention sweep moves recordings to and from the bin; no recording event does.
+    recycled: {
+      uploadStarted: null,
+      uploadCompleted: null,
+      uploadTerminated: null,
+      submit: null,
+      abort: null,
+    },
+    purged: {
       uploadStarted: null,
       uploadCompleted: null,
       uploadTerminated: null,
@@ -402,6 +417,16 @@ describe("who plays back", () => {
     expect(decidePlay(manager, withCanonical, "poster" as never)).toMatchObject({
       code: "HUB_RECORDING_RENDITION_NOT_FOUND",
     });
+  });
+
+  it.each([
+    ["recycled", "HUB_RECORDING_RECYCLED"],
+    ["purged", "HUB_RECORDING_PURGED"],
+  ] as const)("never plays a %s recording back, even for head office (%s)", (status, code) => {
+    for (const who of [actor("outlet_manager", PD), actor("hq_admin", HQ), actor("auditor", HQ)])
+      expect(decidePlay(who, recording({ status, canonicalObject: "c" }), "original")).toMatchObject({
+        code,
+      });
   });
 
   it("plays a draft back too once uploaded (a manager checking before the teller submits)", () =>

@@ -13,7 +13,8 @@ export const RECORDING_KINDS = ["sale", "supplement", "callback", "cctv", "scan"
 /** sale 销售双录 · supplement 补录 · callback 回访 (audio) · cctv 监控录像 · scan 凭证/问卷扫描件. */
 export type RecordingKind = (typeof RECORDING_KINDS)[number];
 
-export const RECORDING_STATUSES = ["draft", "submitted"] as const;
+/** recycled: past retention, in the recycle bin (not playable, restorable for 30 days); purged: destroyed. */
+export const RECORDING_STATUSES = ["draft", "submitted", "recycled", "purged"] as const;
 export type RecordingStatus = (typeof RECORDING_STATUSES)[number];
 
 /** Where the media worker is with the original: nothing uploaded, queued, done, or given up (error kept). */
@@ -138,7 +139,9 @@ export type RecordingRefusalCode =
   | "HUB_RECORDING_UPLOAD_INCOMPLETE"
   | "HUB_RECORDING_NO_REPLAY"
   | "HUB_RECORDING_RENDITION_NOT_FOUND"
-  | "HUB_RECORDING_NOT_SUBMITTED";
+  | "HUB_RECORDING_NOT_SUBMITTED"
+  | "HUB_RECORDING_RECYCLED"
+  | "HUB_RECORDING_PURGED";
 
 /** A refusal: the error code to answer with, and for HUB_FORBIDDEN the permission and reason as `decide` gave them. */
 export type RecordingDecision =
@@ -242,6 +245,9 @@ export function decidePlay(
     return refuse("HUB_RECORDING_NO_REPLAY", "sales staff preview before submitting and never replay after");
   const allowed = permission(actor, "recording.play", r.orgPath);
   if (!allowed.allowed) return allowed;
+  if (r.status === "recycled")
+    return refuse("HUB_RECORDING_RECYCLED", "the recording is in the recycle bin (past its retention)");
+  if (r.status === "purged") return refuse("HUB_RECORDING_PURGED", "the recording has been destroyed");
   if (uploadState(r) !== "complete")
     return refuse("HUB_RECORDING_UPLOAD_INCOMPLETE", `the upload is ${uploadState(r)}`);
   if (!isRendition(rendition)) return refuse("HUB_RECORDING_RENDITION_NOT_FOUND", "unknown rendition");

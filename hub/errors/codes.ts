@@ -117,6 +117,33 @@ export const ERROR_CODES = {
     zh: "录音录像尚未提交",
     en: "The recording has not been submitted yet",
   },
+  HUB_RECORDING_RECYCLED: {
+    status: 410,
+    zh: "录音录像已过保存期限，在回收站中，不能回放；管理员可在30天内恢复",
+    en: "The recording is past its retention and in the recycle bin; an administrator may restore it within 30 days",
+  },
+  HUB_RECORDING_PURGED: {
+    status: 410,
+    zh: "录音录像已过保存期限并已销毁",
+    en: "The recording was past its retention and has been destroyed",
+  },
+  HUB_RECORDING_NOT_RECYCLED: {
+    status: 409,
+    zh: "录音录像不在回收站中",
+    en: "The recording is not in the recycle bin",
+  },
+  HUB_RECYCLE_RESTORE_EXPIRED: {
+    status: 409,
+    zh: "已超过回收站30天的恢复期限",
+    en: "The 30 days in which it could be restored from the recycle bin have passed",
+  },
+  HUB_DISPUTE_NOT_FOUND: { status: 404, zh: "纠纷记录不存在", en: "No such dispute" },
+  HUB_DISPUTE_CLOSED: { status: 409, zh: "纠纷已结案", en: "The dispute is already closed" },
+  HUB_RETENTION_LOCKED: {
+    status: 409,
+    zh: "保存期限未到或处于纠纷冻结中，存储拒绝删除",
+    en: "The evidence store refuses: the retention has not passed or the recording is under a legal hold",
+  },
   HUB_RECORDING_RELATED_INVALID: {
     status: 422,
     zh: "关联的录音录像无效",

@@ -9,6 +9,14 @@ import {
   type TailSlot,
 } from "./replica-backend";
 import { HashThread, type Slot } from "./hash-thread";
+import { businessDay } from "../domain/business-day";
+import {
+  RetentionLockedError,
+  applyLockChange,
+  destroyRefusal,
+  type LockChange,
+  type RetentionLock,
+} from "./retention-lock";
 import {
   HEADER_SIZE,
   SEGMENT_SIZE,
@@ -122,6 +130,11 @@ export interface EvidenceStoreOptions {
   minReplicas: 1 | 2;
   onAlarm?: (alarm: StoreAlarm) => void;
   segmentSize?: number;
+  /**
+   * The clock of the store's own checks of retention locks before it changes anything (default: the system's).
+   * Each replica judges again on its own clock (give the backends the same one).
+   */
+  clock?: () => Date;
 }
 
 interface Session {
@@ -917,6 +930,118 @@ export class EvidenceStore {
     const ok = this.replicas.every((r) => verdicts[r.name] === "ok" || repaired.includes(r.name));
     return { verdicts, repaired, ok };
   }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Retention locks
+  // ---------------------------------------------------------------------------------------------------------
+
+  private today(): { today: string; now: string } {
+    const now = (this.options.clock ?? (() => new Date()))();
+    return { today: businessDay(now), now: now.toISOString() };
+  }
+
+  /** One lock change or destruction at a time per recording (the replicas also serialize their own). */
+  private lockExclusive<T>(recordingId: string, work: () => Promise<T>): Promise<T> {
+    return this.exclusive(`retention:${recordingId}`, work);
+  }
+
+  /** The recording's retention lock on each replica (null where none was set). */
+  async retentionLock(recordingId: string): Promise<Record<ReplicaName, RetentionLock | null>> {
+    const locks = {} as Record<ReplicaName, RetentionLock | null>;
+    for (const replica of this.replicas) locks[replica.name] = await replica.getLock(recordingId);
+    return locks;
+  }
+
+  /**
+   * Applies `change` to the recording's lock on every replica. Both locks are read and the change tried on each
+   * first: a refusal on either (RetentionLockedError) or a replica that cannot be read changes neither. Then each
+   * replica applies it (and judges it again, on its own clock). Returns the first replica's lock.
+   */
+  async updateRetentionLock(recordingId: string, change: LockChange): Promise<RetentionLock> {
+    return this.lockExclusive(recordingId, async () => {
+      const { today, now } = this.today();
+      for (const replica of this.replicas) {
+        const lock = await replica.getLock(recordingId);
+        try {
+          applyLockChange(lock, recordingId, change, today, now);
+        } catch (err) {
+          throw onReplica(replica.name, err);
+        }
+      }
+      const applied: RetentionLock[] = [];
+      for (const replica of this.replicas) applied.push(await replica.updateLock(recordingId, change));
+      return applied[0];
+    });
+  }
+
+  /**
+   * Destroys the recording's sealed objects on every replica, then marks its locks purged. Refused with
+   * RetentionLockedError before anything is touched unless every replica's lock allows destruction today and every
+   * object present is this recording's; each replica checks again as it destroys. Again after success (the locks
+   * purged) it finds nothing and changes nothing. Counts objects: destroyed on some replica, or absent from all.
+   */
+  async destroyRecording(
+    recordingId: string,
+    objectIds: string[],
+  ): Promise<{ destroyed: number; absent: number }> {
+    return this.lockExclusive(recordingId, async () => {
+      const { today } = this.today();
+      for (const replica of this.replicas) {
+        const refusal = destroyRefusal(await replica.getLock(recordingId), today);
+        if (refusal) {
+          throw new RetentionLockedError(recordingId, refusal.reason, `${replica.name}: ${refusal.detail}`);
+        }
+      }
+      const ids = [...new Set(objectIds)];
+      for (const objectId of ids) {
+        for (const replica of this.replicas) {
+          const descriptor = await replica.getDescriptor(objectId);
+          const present = descriptor !== null || (await replica.statSealed(objectId)) !== null;
+          if (!present) continue;
+          const owner = ownerOf(descriptor, objectId);
+          if (owner !== recordingId) {
+            throw new RetentionLockedError(
+              recordingId,
+              "OTHER_RECORDING",
+              `object ${objectId} on ${replica.name} is ${owner === null ? "no known recording's" : `recording ${owner}'s`}`,
+            );
+          }
+        }
+      }
+      let destroyed = 0;
+      for (const objectId of ids) {
+        await this.exclusive(objectId, async () => {
+          this.forget(objectId);
+          let any = false;
+          for (const replica of this.replicas) {
+            if ((await replica.destroySealed(objectId, recordingId)) === "destroyed") any = true;
+          }
+          if (any) destroyed++;
+        });
+      }
+      for (const replica of this.replicas) await replica.updateLock(recordingId, { kind: "purge" });
+      return { destroyed, absent: ids.length - destroyed };
+    });
+  }
+}
+
+/** The recording a sealed descriptor names (null when unreadable or not this object's). */
+function ownerOf(descriptor: Buffer | null, objectId: string): string | null {
+  if (!descriptor) return null;
+  try {
+    const doc = JSON.parse(descriptor.toString("utf8")) as Partial<SealedDescriptor> | null;
+    return doc?.objectId === objectId && typeof doc.recordingId === "string" ? doc.recordingId : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A refusal from one replica's lock, naming the replica. */
+function onReplica(name: ReplicaName, err: unknown): unknown {
+  if (err instanceof RetentionLockedError) {
+    return new RetentionLockedError(err.recordingId, err.reason, `${name}: ${err.detail}`);
+  }
+  return err;
 }
 
 /** Any failure of one root, as the store's error naming that root. */

@@ -1,13 +1,25 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { businessDay } from "../domain/business-day";
+import {
+  RetentionLockedError,
+  applyLockChange,
+  destroyRefusal,
+  parseLock,
+  serializeLock,
+  type LockChange,
+  type RetentionLock,
+} from "./retention-lock";
 import { TAIL_SLOT_SPAN } from "./segment-format";
 
 /*
  * One replica root of the evidence store. The interface is what an S3 backend with object lock can also offer:
  * staging objects are appended (multipart parts), truncated back to a committed size and sealed in one call
  * (CompleteMultipartUpload with a retention date); sealed objects are only read, hashed, listed and, for repair,
- * replaced whole from the other replica.
+ * replaced whole from the other replica. Each root also keeps the retention lock of each recording (S3 Object Lock's
+ * retain-until date and legal holds) and destroys a recording's sealed objects only when its own lock allows it,
+ * on the day of its own clock (docs/evidence-store.md, "Retention locks").
  */
 
 export type ReplicaName = "primary" | "backup";
@@ -88,12 +100,35 @@ export interface ReplicaBackend {
   /** Writes a sealed object whole with its descriptor (repair from the other replica): temporary file, fsync, rename. */
   putSealed(objectId: string, source: AsyncIterable<Buffer>, descriptor: Buffer | null): Promise<void>;
   listSealed(): AsyncIterable<string>;
+
+  /** The recording's retention lock on this root, or null when none was ever set. */
+  getLock(recordingId: string): Promise<RetentionLock | null>;
+  /**
+   * Applies `change` to the recording's lock (applyLockChange, on the day of this root's own clock), one change at
+   * a time per recording, and stores it durably before resolving. Throws RetentionLockedError when refused.
+   */
+  updateLock(recordingId: string, change: LockChange): Promise<RetentionLock>;
+  /**
+   * Destroys a sealed object and its descriptor, only when the descriptor names `recordingId` and this root's lock
+   * of that recording allows destruction today (destroyRefusal, on this root's own clock); else throws
+   * RetentionLockedError. "absent" when the object is not (or no longer) here; the lock is checked all the same.
+   */
+  destroySealed(objectId: string, recordingId: string): Promise<"destroyed" | "absent">;
 }
 
 const ID = /^[0-9a-f]{32}$/;
 
 function checkId(objectId: string): void {
   if (!ID.test(objectId)) throw new TypeError(`not an object id: ${objectId}`);
+}
+
+function checkRecordingId(recordingId: string): void {
+  if (!ID.test(recordingId)) throw new TypeError(`not a recording id: ${recordingId}`);
+}
+
+export interface FilesystemBackendOptions {
+  /** The clock deciding the day of retention checks (the business day, Beijing time). Default: the system's. */
+  clock?: () => Date;
 }
 
 const FULL = new Set(["ENOSPC", "EDQUOT"]);
@@ -112,14 +147,21 @@ async function fsyncDir(dir: string): Promise<void> {
 export class FilesystemBackend implements ReplicaBackend {
   private readonly staging: string;
   private readonly sealed: string;
+  private readonly locks: string;
+  private readonly clock: () => Date;
+  /** Per recording, the last lock operation queued (read-modify-write and destruction, one at a time). */
+  private readonly lockQueue = new Map<string, Promise<unknown>>();
   private ready = false;
 
   constructor(
     readonly name: ReplicaName,
     readonly root: string,
+    options: FilesystemBackendOptions = {},
   ) {
     this.staging = path.join(root, "staging");
     this.sealed = path.join(root, "sealed");
+    this.locks = path.join(root, "locks");
+    this.clock = options.clock ?? (() => new Date());
   }
 
   /** Maps an OS error to the store's errors (full, unavailable) and keeps others as they are. */
@@ -135,6 +177,7 @@ export class FilesystemBackend implements ReplicaBackend {
       if (!this.ready) {
         await fs.promises.mkdir(this.staging, { recursive: true });
         await fs.promises.mkdir(this.sealed, { recursive: true });
+        await fs.promises.mkdir(this.locks, { recursive: true });
         this.ready = true;
       }
       return await work();
@@ -373,6 +416,136 @@ export class FilesystemBackend implements ReplicaBackend {
         if (match) yield match[1];
       }
     }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Retention locks
+  // -------------------------------------------------------------------------------------------------------------
+
+  private lockPath(recordingId: string): string {
+    checkRecordingId(recordingId);
+    return path.join(this.locks, `${recordingId}.json`);
+  }
+
+  /** The business day and instant of this root's clock: a caller never supplies the day retention is judged on. */
+  private today(): { today: string; now: string } {
+    const now = this.clock();
+    if (Number.isNaN(now.getTime())) throw new RangeError("the store's clock gave an invalid date");
+    return { today: businessDay(now), now: now.toISOString() };
+  }
+
+  /** One lock operation at a time per recording (in this process). */
+  private async serial<T>(recordingId: string, work: () => Promise<T>): Promise<T> {
+    const before = this.lockQueue.get(recordingId) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(work);
+    this.lockQueue.set(recordingId, run);
+    try {
+      return await run;
+    } finally {
+      if (this.lockQueue.get(recordingId) === run) this.lockQueue.delete(recordingId);
+    }
+  }
+
+  private async readLock(recordingId: string): Promise<RetentionLock | null> {
+    const bytes = await readIfExists(this.lockPath(recordingId));
+    return bytes ? parseLock(bytes, recordingId) : null;
+  }
+
+  getLock(recordingId: string): Promise<RetentionLock | null> {
+    return this.guard(() => this.readLock(recordingId));
+  }
+
+  updateLock(recordingId: string, change: LockChange): Promise<RetentionLock> {
+    return this.guard(() =>
+      this.serial(recordingId, async () => {
+        checkRecordingId(recordingId);
+        const lock = await this.readLock(recordingId);
+        const { today, now } = this.today();
+        const next = applyLockChange(lock, recordingId, change, today, now);
+        if (next === lock) return lock;
+        // Atomic and durable: a temporary file, fsynced, renamed over the lock, and the directory fsynced.
+        const file = this.lockPath(recordingId);
+        const tmp = `${file}.tmp-${crypto.randomBytes(4).toString("hex")}`;
+        const handle = await fs.promises.open(tmp, "wx", 0o600);
+        try {
+          await handle.writeFile(serializeLock(next));
+          await handle.sync();
+        } catch (err) {
+          await handle.close();
+          await fs.promises.rm(tmp, { force: true });
+          throw err;
+        }
+        await handle.close();
+        try {
+          await fs.promises.rename(tmp, file);
+        } catch (err) {
+          await fs.promises.rm(tmp, { force: true });
+          throw err;
+        }
+        await fsyncDir(this.locks);
+        return next;
+      }),
+    );
+  }
+
+  destroySealed(objectId: string, recordingId: string): Promise<"destroyed" | "absent"> {
+    return this.guard(() =>
+      this.serial(recordingId, async () => {
+        checkRecordingId(recordingId);
+        const seg = this.sealedPath(objectId);
+        const json = seg.replace(/\.seg$/, ".json");
+        const descriptor = await readIfExists(json);
+        const present = await exists(seg);
+        if (descriptor || present) {
+          // Whose object it is comes from this root's own descriptor, not from the caller.
+          let owner: unknown = null;
+          try {
+            const doc = JSON.parse((descriptor ?? Buffer.alloc(0)).toString("utf8")) as Record<
+              string,
+              unknown
+            >;
+            if (doc?.objectId === objectId) owner = doc.recordingId;
+          } catch {
+            // no readable descriptor: nobody's
+          }
+          if (owner !== recordingId) {
+            throw new RetentionLockedError(
+              recordingId,
+              "OTHER_RECORDING",
+              descriptor
+                ? `object ${objectId} on ${this.name} belongs to ${owner === null ? "no known recording" : `recording ${String(owner)}`}`
+                : `object ${objectId} on ${this.name} has no descriptor: whose it is cannot be told`,
+            );
+          }
+        }
+        const refusal = destroyRefusal(await this.readLock(recordingId), this.today().today);
+        if (refusal)
+          throw new RetentionLockedError(recordingId, refusal.reason, `${this.name}: ${refusal.detail}`);
+        if (!descriptor && !present) return "absent";
+        // Read-only files (0444): unlinking needs only the directory's permission. The object first, then its
+        // descriptor: a crash in between leaves the descriptor, which the next call removes.
+        let destroyed = true;
+        try {
+          await fs.promises.unlink(seg);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+          destroyed = false;
+        }
+        await fs.promises.rm(json, { force: true });
+        await fsyncDir(path.dirname(seg));
+        return destroyed ? "destroyed" : "absent";
+      }),
+    );
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.promises.lstat(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
   }
 }
 

@@ -4,6 +4,7 @@ import { main as cli } from "../../hub/cli";
 import { REST_ROUTES } from "../../hub/services/gateway/routes";
 import { describeImports } from "./imports.suite";
 import { describeRecordings } from "./recordings.suite";
+import { describeRetention } from "./retention.suite";
 import { withEnv } from "../support/env";
 import { describeUploads } from "./uploads.suite";
 import { DEMO_USERS } from "../../hub/demo/seed";
@@ -66,6 +67,7 @@ export function describeHubSuite(topology: Topology): void {
             "risk-lookup": "ok",
             imports: "ok",
             recordings: "ok",
+            retention: "ok",
           },
         });
       });
@@ -918,6 +920,8 @@ export function describeHubSuite(topology: Topology): void {
     describeRecordings(() => h, token);
 
     describeUploads(() => h, token);
+
+    describeRetention(() => h);
 
     describe("bad input changes nothing", () => {
       async function userCount() {

@@ -116,7 +116,7 @@ export async function startHarness(
       back = await startHub(
         loadConfig({
           ...env,
-          HUB_SERVICES: "access,org,audit,catalog,risk-lookup,imports,recordings",
+          HUB_SERVICES: "access,org,audit,catalog,risk-lookup,imports,recordings,retention",
           HUB_NODE_ID: `back-${run}`,
         }),
         {

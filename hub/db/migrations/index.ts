@@ -2,6 +2,7 @@ import { Catalog1795400000000 } from "./1795400000000-catalog";
 import { Foundation1795392000000 } from "./1795392000000-foundation";
 import { ImportJobs1795410000000 } from "./1795410000000-import-jobs";
 import { Recordings1795420000000 } from "./1795420000000-recordings";
+import { Retention1795430000000 } from "./1795430000000-retention";
 
 /** Applied in this order on every backend; never edit one that has shipped, add the next (TypeORM wants a timestamp in the name). */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   Catalog1795400000000,
   ImportJobs1795410000000,
   Recordings1795420000000,
+  Retention1795430000000,
 ];

@@ -22,7 +22,7 @@ import {
 
 /*
  * The audit/evidence chain as stored in the database. Appends lock the single head row, so every node of a
- * cluster extends the same chain; recordings append their manifests through here too (tombstones will follow with retention).
+ * cluster extends the same chain; recordings append their manifests, and the retention sweep its purge tombstones, through here too.
  */
 
 export function toRow(entry: ChainEntry): AuditEntryRow {
@@ -92,6 +92,8 @@ export interface AppendOptions {
   privateKey: KeyObject | null;
   checkpointEvery: number;
   now: () => Date;
+  /** More writes in the same transaction (a purge's row changes with its tombstone): all or nothing. */
+  alongside?: (manager: EntityManager, entries: readonly ChainEntry[]) => Promise<void>;
 }
 
 /** Seals and stores drafts in one transaction; signs a checkpoint when `checkpointEvery` entries have passed. */
@@ -121,6 +123,7 @@ export async function appendEntries(
         r.hash,
       ]);
     }
+    if (options.alongside) await options.alongside(manager, entries);
     const last = entries[entries.length - 1];
     await db.query(manager, 'UPDATE "audit_head" SET "seq" = ?, "hash" = ? WHERE "id" = 1', [
       last.seq,

@@ -160,6 +160,12 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
             return { before: row, after: next };
           });
           ctx.locals.auditDetails = { before: productView(before), after: productView(after) };
+          if (
+            before.maturityDate !== after.maturityDate ||
+            before.termMonths !== after.termMonths ||
+            before.type !== after.type
+          )
+            ctx.emit("catalog.productChanged", { code }); // its recordings' retention is recomputed
           return productView(after);
         },
       },
@@ -253,6 +259,7 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
             return { before, after };
           });
           ctx.locals.auditDetails = { ...result };
+          ctx.emit("catalog.retentionPolicyChanged", { productType }); // recordings' retention is recomputed
           return { productType, ...result.after };
         },
       },

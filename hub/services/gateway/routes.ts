@@ -19,6 +19,7 @@ export interface RestRoute {
     | "scripts"
     | "imports"
     | "recordings"
+    | "retention"
     | "time";
   /** false only for login and the hub's clock. */
   auth: boolean;
@@ -481,6 +482,116 @@ export const REST_ROUTES: readonly RestRoute[] = [
     summary: "校验审计链 Verify the hash chain and signed checkpoints",
     tag: "audit",
     auth: true,
+  },
+  {
+    method: "POST",
+    path: "/retention/preview",
+    action: "retention.preview",
+    summary:
+      "保存期限试算 Retention of a sale from its facts: retainUntil, deletable as of a day, rule, explanation",
+    tag: "retention",
+    auth: true,
+    body: "rest/retention-preview",
+  },
+  {
+    method: "GET",
+    path: "/recordings/{id}/retention",
+    action: "retention.ofRecording",
+    summary: "录音录像保存期限 A recording's retention, its disputes and where it is in its life",
+    tag: "retention",
+    auth: true,
+    params: "rest/recording-path",
+  },
+  {
+    method: "GET",
+    path: "/retention/expiring",
+    action: "retention.expiring",
+    summary: "即将到期 Recordings reaching the end of their retention in the next 30 and 90 days, per outlet",
+    tag: "retention",
+    auth: true,
+    query: "rest/retention-expiring-query",
+  },
+  {
+    method: "POST",
+    path: "/retention/sweep",
+    action: "retention.sweep",
+    summary: "保存期限清理 Run the daily sweep now (head office; idempotent)",
+    tag: "retention",
+    auth: true,
+    body: "rest/retention-sweep",
+    bodyOptional: true,
+  },
+  {
+    method: "POST",
+    path: "/redemptions",
+    action: "retention.recordRedemption",
+    summary:
+      "登记赎回 Record a redemption (a full one starts the open-ended product's years after redemption)",
+    tag: "retention",
+    auth: true,
+    body: "rest/redemption-create",
+    status: 201,
+  },
+  {
+    method: "POST",
+    path: "/recordings/{id}/disputes",
+    action: "retention.openDispute",
+    summary:
+      "录音录像延长（纠纷） Open a dispute: a legal hold on the recording and its sale's group (branch admin and above)",
+    tag: "retention",
+    auth: true,
+    params: "rest/recording-path",
+    body: "rest/dispute-open",
+    status: 201,
+  },
+  {
+    method: "POST",
+    path: "/disputes",
+    action: "retention.openHoldingDispute",
+    summary: "纠纷（客户+产品） Open a dispute on every recording of a customer and product",
+    tag: "retention",
+    auth: true,
+    body: "rest/dispute-holding-open",
+    status: 201,
+  },
+  {
+    method: "GET",
+    path: "/disputes",
+    action: "retention.listDisputes",
+    summary: "纠纷列表 Disputes in my scope",
+    tag: "retention",
+    auth: true,
+    query: "rest/dispute-list-query",
+  },
+  {
+    method: "POST",
+    path: "/disputes/{id}/close",
+    action: "retention.closeDispute",
+    summary: "纠纷结案 Close a dispute: the recordings are then kept at least N years after the close",
+    tag: "retention",
+    auth: true,
+    params: "rest/dispute-path",
+    body: "rest/dispute-close",
+  },
+  {
+    method: "GET",
+    path: "/recycle-bin",
+    action: "retention.recycleBin",
+    summary: "回收站 Recordings past their retention, restorable for 30 days before they are destroyed",
+    tag: "retention",
+    auth: true,
+    query: "rest/recycle-bin-query",
+  },
+  {
+    method: "POST",
+    path: "/recycle-bin/{id}/restore",
+    action: "retention.restore",
+    summary:
+      "恢复 Restore a recording from the bin (branch admin and above; kept out of the bin for 30 days)",
+    tag: "retention",
+    auth: true,
+    params: "rest/recording-path",
+    body: "rest/recycle-restore",
   },
 ];
 

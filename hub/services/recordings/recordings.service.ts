@@ -571,7 +571,9 @@ export function createRecordingsService(
           if (mode === "own") qb.andWhere("r.createdBy = :me", { me: actor.username });
           if (p.customerNo) qb.andWhere("r.customerNo = :customerNo", { customerNo: p.customerNo });
           if (p.productCode) qb.andWhere("r.productCode = :productCode", { productCode: p.productCode });
+          // The recycle bin has its own list (GET /recycle-bin); destroyed recordings are only in the chain.
           if (p.status) qb.andWhere("r.status = :status", { status: p.status });
+          else qb.andWhere("r.status IN (:...live)", { live: ["draft", "submitted"] });
           if (p.kind) qb.andWhere("r.kind = :kind", { kind: p.kind });
           if (p.createdBy) qb.andWhere("r.createdBy = :createdBy", { createdBy: p.createdBy });
           if (bounds.from) qb.andWhere("r.createdAt >= :from", { from: bounds.from });
@@ -637,6 +639,7 @@ export function createRecordingsService(
               {
                 status: "submitted",
                 submittedAt,
+                purchaseDate: businessDay(new Date(submittedAt)),
                 startedAt: submission.startedAt,
                 endedAt: submission.endedAt,
                 steps: JSON.stringify(submission.steps),
@@ -679,6 +682,7 @@ export function createRecordingsService(
               {
                 status: "draft",
                 submittedAt: null,
+                purchaseDate: null,
                 startedAt: null,
                 endedAt: null,
                 steps: null,
