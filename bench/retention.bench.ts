@@ -273,7 +273,11 @@ async function generate(write: (rows: Row[]) => Promise<void>): Promise<Seeded> 
 }
 
 async function seedSqlite(db: Database): Promise<Seeded> {
-  const sqlite = (db.dataSource.driver as unknown as { databaseConnection: any }).databaseConnection;
+  interface Sqlite {
+    prepare(sql: string): { run(params: Row): unknown };
+    transaction(work: (rows: Row[]) => void): (rows: Row[]) => void;
+  }
+  const sqlite = (db.dataSource.driver as unknown as { databaseConnection: Sqlite }).databaseConnection;
   const insert = sqlite.prepare(
     `INSERT INTO recordings (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`,
   );

@@ -139,6 +139,14 @@ describe("retentionPolicyProblems across fields", () => {
     expect(codes(input)).toEqual([["yearsAfterProductEnds", "unknownField"]]);
   });
 
+  it("takes the openEndedHeldUntilRedemption switch as true or false only", () => {
+    expect(codes({ ...DEFAULTS, openEndedHeldUntilRedemption: false })).toEqual([]);
+    expect(codes({ ...DEFAULTS, openEndedHeldUntilRedemption: true })).toEqual([]);
+    expect(
+      codes({ ...DEFAULTS, openEndedHeldUntilRedemption: "no" } as unknown as Partial<RetentionPolicy>),
+    ).toEqual([["openEndedHeldUntilRedemption", "boolean"]]);
+  });
+
   it("reports every problem at once, fields in policy order", () => {
     const input = {
       yearsAfterProductEnd: 0,

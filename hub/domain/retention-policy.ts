@@ -20,6 +20,11 @@ export interface RetentionPolicy {
   insuranceYearsLongTerm: number;
   /** After a complaint or litigation closes: kept to close + this, when later than the ordinary rule. */
   disputeYearsAfterClose: number;
+  /**
+   * Open-ended products the customer still holds are kept without end (absent or true, the default); false: only
+   * to purchase + openEndedYearsAfterPurchase, redeemed or not.
+   */
+  openEndedHeldUntilRedemption?: boolean;
 }
 
 export const RETENTION_POLICY_FIELDS = [
@@ -75,6 +80,7 @@ export const RETENTION_PROBLEM_CODES = [
   "minimum", // below RETENTION_MIN_YEARS for the field
   "belowShortTerm", // long-term insurance kept for less than short-term insurance
   "unknownField", // a field a policy does not have (untyped input)
+  "boolean", // openEndedHeldUntilRedemption given but not true or false
 ] as const;
 export type RetentionProblemCode = (typeof RETENTION_PROBLEM_CODES)[number];
 
@@ -82,7 +88,10 @@ export interface RetentionProblem extends FieldProblem {
   code: RetentionProblemCode;
 }
 
-const FIELD_SET: ReadonlySet<string> = new Set<string>(RETENTION_POLICY_FIELDS);
+const FIELD_SET: ReadonlySet<string> = new Set<string>([
+  ...RETENTION_POLICY_FIELDS,
+  "openEndedHeldUntilRedemption",
+]);
 
 /**
  * Everything wrong with a complete policy as head office submits it: each field present, a whole number of
@@ -123,6 +132,13 @@ export function retentionPolicyProblems(p: Partial<RetentionPolicy>): RetentionP
       message: "must be at least insuranceYearsShortTerm: a longer contract is not kept for less time",
     });
   }
+  const held = input.openEndedHeldUntilRedemption;
+  if (held !== undefined && typeof held !== "boolean")
+    problems.push({
+      field: "openEndedHeldUntilRedemption",
+      code: "boolean",
+      message: "must be true or false",
+    });
   for (const key of Object.keys(input)) {
     if (!FIELD_SET.has(key))
       problems.push({ field: key, code: "unknownField", message: "is not a policy field" });

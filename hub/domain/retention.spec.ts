@@ -542,6 +542,26 @@ describe("open-ended (non-insurance, no maturity, no term)", () => {
       expect(pick(r)).toEqual([expected, "OPEN_ENDED"]);
     });
 
+    it("head office's policy switch openEndedHeldUntilRedemption does the same; an explicit option wins", () => {
+      expect(pick(compute({ purchaseDate: "2026-01-10" }, { openEndedHeldUntilRedemption: false }))).toEqual([
+        "2031-01-10",
+        "OPEN_ENDED",
+      ]);
+      expect(pick(compute({ purchaseDate: "2026-01-10" }, { openEndedHeldUntilRedemption: true }))).toEqual([
+        null,
+        "HELD_UNTIL_REDEMPTION",
+      ]);
+      expect(
+        pick(
+          compute(
+            { purchaseDate: "2026-01-10" },
+            { openEndedHeldUntilRedemption: false },
+            { heldUntilRedemption: true },
+          ),
+        ),
+      ).toEqual([null, "HELD_UNTIL_REDEMPTION"]);
+    });
+
     it("the option changes nothing once redeemed", () => {
       const f = { purchaseDate: "2026-01-10", fullRedemptionDate: "2030-06-01" };
       expect(compute(f, {}, { heldUntilRedemption: false })).toEqual(compute(f));

@@ -315,7 +315,7 @@ function baseRetention(facts: RetentionFacts, policy: RetentionPolicy, options: 
   const fromPurchase = addYears(purchase, purchaseYears);
   const redemption = facts.fullRedemptionDate;
   if (redemption === null) {
-    if (options.heldUntilRedemption === false) {
+    if ((options.heldUntilRedemption ?? policy.openEndedHeldUntilRedemption) === false) {
       return {
         retainUntil: fromPurchase,
         rule: "OPEN_ENDED",

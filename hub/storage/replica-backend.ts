@@ -383,6 +383,16 @@ export class FilesystemBackend implements ReplicaBackend {
 
   putSealed(objectId: string, source: AsyncIterable<Buffer>, descriptor: Buffer | null): Promise<void> {
     return this.guard(async () => {
+      // A repair never brings back an object of a destroyed recording (a scrub racing a purge).
+      const recordingId = descriptor
+        ? (JSON.parse(descriptor.toString("utf8")) as { recordingId?: string }).recordingId
+        : null;
+      if (recordingId && ID.test(recordingId) && (await this.readLock(recordingId))?.purgedOn)
+        throw new RetentionLockedError(
+          recordingId,
+          "PURGED",
+          `recording ${recordingId} was destroyed; ${objectId} is not written back`,
+        );
       const target = this.sealedPath(objectId);
       await fs.promises.mkdir(path.dirname(target), { recursive: true });
       if (descriptor) {

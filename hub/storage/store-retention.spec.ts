@@ -294,6 +294,24 @@ describe("the store destroys a recording past its retention and 30 days in the b
     expect(await store.retentionLock(A)).toEqual(locks);
   });
 
+  it("a repair (a scrub racing the purge) never writes a destroyed recording's object back", async () => {
+    await expireAndRecycleA();
+    const descriptor = fs.readFileSync(sealedFile("b", aObjects[0], "json"));
+    const bytes = fs.readFileSync(sealedFile("b", aObjects[0], "seg"));
+    setDay("2030-04-10");
+    await store.destroyRecording(A, aObjects);
+    await expect(
+      primary.putSealed(
+        aObjects[0],
+        (async function* () {
+          yield bytes;
+        })(),
+        descriptor,
+      ),
+    ).rejects.toMatchObject({ reason: "PURGED" });
+    expect(fs.existsSync(sealedFile("p", aObjects[0], "seg"))).toBe(false);
+  });
+
   it("directly on one root, which the store then completes", async () => {
     await expireAndRecycleA();
     setDay("2030-04-10");

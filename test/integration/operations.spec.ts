@@ -5,7 +5,7 @@ import { main as cli } from "../../hub/cli";
 import { loadConfig } from "../../hub/config";
 import { startHub } from "../../hub/hub";
 import { openDatabase } from "../../hub/db/database";
-import { ImportJobEntity, ProductEntity } from "../../hub/db/entities";
+import { ImportJobEntity, ProductEntity, RecordingEntity } from "../../hub/db/entities";
 
 /** Operator paths on the embedded defaults: a bank's first start without demo data, and key custody. */
 describe("operations", () => {
@@ -88,6 +88,82 @@ describe("operations", () => {
     await expect(startHub(loadConfig())).rejects.toThrow(
       /HUB_AUDIT_SIGNING_KEY: the audit chain is signed by key [0-9a-f]{16} but this node holds key/,
     );
+  });
+
+  it("sweeps retention from the command line: as of a day, never ahead of today, idempotent", async () => {
+    const usage = capture();
+    expect(await cli(["retention", "sweep", "--as-of", "2026-02-30"], usage.out)).toBe(2);
+    expect(usage.lines.join("\n")).toMatch(/--as-of needs a day/);
+    const ahead = capture();
+    expect(await cli(["retention", "sweep", "--as-of", "2999-01-01"], ahead.out)).toBe(2);
+    expect(ahead.lines.join("\n")).toMatch(/after today/);
+    expect(await cli(["retention", "frobnicate"], capture().out)).toBe(2);
+
+    // A sale of a product that matured in 2016, recorded in 2015: past its retention (2018-12-31).
+    expect(await cli(["migrate"], capture().out)).toBe(0);
+    const db = await openDatabase(loadConfig().database);
+    const now = new Date().toISOString();
+    try {
+      await db.manager.getRepository(ProductEntity).save({
+        code: "OLD2015",
+        name: "到期理财",
+        type: "WEALTH",
+        risk: "R1",
+        issuer: null,
+        inceptionDate: "2015-01-01",
+        maturityDate: "2016-12-31",
+        termMonths: null,
+        recordingRequired: null,
+        features: null,
+        risks: null,
+        customerRights: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await db.manager.getRepository(RecordingEntity).insert({
+        id: "a".repeat(32),
+        kind: "sale",
+        status: "submitted",
+        customerNo: "C1",
+        productCode: "OLD2015",
+        relatedTo: null,
+        orgCode: "310100",
+        createdBy: "s",
+        createdAt: now,
+        wrappedKey: "v1:x:y",
+        mediaStatus: "done",
+        submittedAt: now,
+        purchaseDate: "2015-01-05",
+      });
+    } finally {
+      await db.close();
+    }
+    const first = capture();
+    expect(await cli(["retention", "sweep", "--as-of", "2026-01-01"], first.out)).toBe(0);
+    expect(first.lines.some((l) => /examined 1 sales/.test(l))).toBe(true);
+    expect(JSON.parse(first.lines.find((l) => l.startsWith("{"))!)).toMatchObject({
+      asOf: "2026-01-01",
+      examined: 1,
+      recomputed: 1,
+      locked: 1,
+      recycled: 1,
+      purged: 0,
+      refusedCount: 0,
+    });
+    const lock = JSON.parse(
+      fs.readFileSync(path.join(dataDir, "evidence", "backup", "locks", `${"a".repeat(32)}.json`), "utf8"),
+    );
+    expect(lock).toMatchObject({ retainUntil: "2018-12-31", holds: [] });
+    const again = capture();
+    expect(await cli(["retention", "sweep", "--as-of", "2026-01-01"], again.out)).toBe(0);
+    expect(JSON.parse(again.lines.find((l) => l.startsWith("{"))!)).toMatchObject({
+      examined: 1,
+      recomputed: 0,
+      locked: 0,
+      recycled: 0,
+      restored: 0,
+      purged: 0,
+    });
   });
 
   it("names the variable at fault when the configuration is wrong", async () => {

@@ -35,6 +35,13 @@ export class Retention1795430000000 implements MigrationInterface {
       "recordings",
       new TableIndex({ name: "ix_recordings_recycled", columnNames: ["status", "recycled_on"] }),
     );
+    // The sweep walks sales (related_to null) in id order, and a sale's group by related_to: one index for both.
+    // Without it a database plans the walk on related_to alone and sorts every batch (quadratic on a million).
+    await q.dropIndex("recordings", "ix_recordings_related");
+    await q.createIndex(
+      "recordings",
+      new TableIndex({ name: "ix_recordings_sale", columnNames: ["related_to", "id"] }),
+    );
     // The purchase day of recordings submitted before this migration: the Beijing day of their submission.
     const submitted: { id: string; submitted_at: string }[] = await q.query(
       "SELECT id, submitted_at FROM recordings WHERE submitted_at IS NOT NULL",
@@ -106,6 +113,11 @@ export class Retention1795430000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.dropTable("disputes");
     await q.dropTable("redemptions");
+    await q.dropIndex("recordings", "ix_recordings_sale");
+    await q.createIndex(
+      "recordings",
+      new TableIndex({ name: "ix_recordings_related", columnNames: ["related_to"] }),
+    );
     await q.dropIndex("recordings", "ix_recordings_recycled");
     await q.dropIndex("recordings", "ix_recordings_retention");
     for (const column of [

@@ -225,6 +225,7 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
               return {
                 productType: type,
                 typeName: PRODUCT_TYPE_NAMES[type],
+                openEndedHeldUntilRedemption: true,
                 ...(row ? (JSON.parse(row.parameters) as RetentionPolicy) : defaultPolicyFor(type)),
                 isDefault: !row,
                 updatedBy: row?.updatedBy ?? null,

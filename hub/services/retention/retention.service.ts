@@ -9,7 +9,7 @@ import {
   type DisputeRow,
   type RecordingRow,
 } from "../../db/entities";
-import { businessDay } from "../../domain/business-day";
+import { businessDay, CHINA_UTC_OFFSET_HOURS } from "../../domain/business-day";
 import { isProductType } from "../../domain/recording-required";
 import {
   computeRetention,
@@ -68,6 +68,19 @@ export function disputeView(d: DisputeRow) {
     closedOn: d.closedOn,
     closedBy: d.closedBy,
   };
+}
+
+/**
+ * The day to sweep now, or null: once a day, from `at` (HH:MM, Beijing time) on, unless that day was swept already.
+ * A node down at `at` sweeps when it comes back the same day; a day missed altogether is covered by the next one.
+ */
+export function sweepDue(now: Date, at: string, lastSweptDay: string | null): string | null {
+  const day = businessDay(now);
+  const beijingTime = new Date(now.getTime() + CHINA_UTC_OFFSET_HOURS * 3_600_000)
+    .toISOString()
+    .slice(11, 16);
+  if (beijingTime < at) return null;
+  return lastSweptDay !== null && lastSweptDay >= day ? null : day;
 }
 
 const summary = (r: SweepResult) => ({
@@ -460,14 +473,15 @@ export function createRetentionService(rt: HubRuntime, evidence: { store: Eviden
               throw new HubError("HUB_RETENTION_LOCKED", err.message, { reason: err.reason });
             throw err;
           }
-          await rt.db.transaction((m) =>
-            m
-              .createQueryBuilder()
-              .update(RecordingEntity)
-              .set({ status: "submitted", recycledOn: null, restoredOn: today() })
-              .where("(id = :id OR related_to = :id) AND status = 'recycled'", { id: sale.id })
-              .execute(),
-          );
+          await rt.db.transaction(async (m) => {
+            for (const key of ["id", "related_to"])
+              await m
+                .createQueryBuilder()
+                .update(RecordingEntity)
+                .set({ status: "submitted", recycledOn: null, restoredOn: today() })
+                .where(`${key} = :id AND status = 'recycled'`, { id: sale.id })
+                .execute();
+          });
           ctx.locals.auditDetails = { reason: ctx.params.reason, recordings: members.map((m) => m.id) };
           return {
             id: row.id,
@@ -588,12 +602,10 @@ export function createRetentionService(rt: HubRuntime, evidence: { store: Eviden
    */
   async function runScheduled(at: string): Promise<SweepResult | null> {
     const now = rt.clock();
-    const day = businessDay(now);
-    const beijingTime = new Date(now.getTime() + 8 * 3_600_000).toISOString().slice(11, 16);
-    if (beijingTime < at) return null;
     const settings = rt.db.manager.getRepository(SettingEntity);
     const previous = await settings.findOneBy({ name: LAST_SWEEP });
-    if (previous && previous.value >= day) return null;
+    const day = sweepDue(now, at, previous?.value ?? null);
+    if (!day) return null;
     const claimed = await rt.db.transaction(async (m) => {
       const repo = m.getRepository(SettingEntity);
       if (!previous) {

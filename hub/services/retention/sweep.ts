@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import type { EntityManager } from "typeorm";
 import type { Database } from "../../db/database";
-import { RetentionPolicyEntity } from "../../db/entities";
+import { RecordingEntity, RetentionPolicyEntity, type RecordingRow } from "../../db/entities";
 import type { ChainEntry, EntryDraft, JsonValue } from "../../domain/audit-chain";
 import { isProductType, type ProductType } from "../../domain/recording-required";
 import {
@@ -107,8 +107,6 @@ interface GroupRow {
   type: string | null;
   maturity_date: string | null;
   term_months: number | string | null;
-  redeemed_on: string | null;
-  disputes: number | string;
 }
 
 interface Member {
@@ -130,12 +128,51 @@ export const DESTROYED_KEY = "destroyed";
 // Identifiers quoted: TypeORM creates them quoted and lower-case, which Oracle then takes literally.
 const GROUP_COLUMNS = `r."id", r."status", r."kind", r."customer_no", r."product_code", r."org_code", r."purchase_date",
   r."retain_until", r."retention_rule", r."lock_synced", r."recycled_on", r."restored_on",
-  p."type", p."maturity_date", p."term_months",
-  (SELECT MIN(x."redeemed_on") FROM "redemptions" x WHERE x."customer_no" = r."customer_no"
-     AND x."product_code" = r."product_code" AND x."full_redemption" = ? AND x."redeemed_on" >= r."purchase_date") AS "redeemed_on",
-  (SELECT COUNT(*) FROM "disputes" d WHERE d."recording_id" = r."id")
-  + (SELECT COUNT(*) FROM "disputes" d WHERE d."scope" = 'holding' AND d."customer_no" = r."customer_no"
-     AND d."product_code" = r."product_code") AS "disputes"`;
+  p."type", p."maturity_date", p."term_months"`;
+
+/** IN lists of at most 1000 values (Oracle's limit), each answered by `query`. */
+async function inChunks<T>(
+  values: readonly string[],
+  query: (marks: string, chunk: string[]) => Promise<T[]>,
+): Promise<T[]> {
+  const unique = [...new Set(values)];
+  const out: T[] = [];
+  for (let i = 0; i < unique.length; i += 1000) {
+    const chunk = unique.slice(i, i + 1000);
+    out.push(...(await query(chunk.map(() => "?").join(", "), chunk)));
+  }
+  return out;
+}
+
+const holdingKey = (customerNo: string, productCode: string) => `${customerNo}\u0000${productCode}`;
+
+/** For each sale, the first full redemption of its holding on or after its purchase day (looked up per batch). */
+async function loadRedemptions(db: Database, groups: readonly GroupRow[]): Promise<Map<string, string>> {
+  const full = db.type === "postgres" ? true : 1;
+  const rows = await inChunks(
+    groups.map((g) => g.customer_no),
+    (marks, chunk) =>
+      db.query<{ customer_no: string; product_code: string; redeemed_on: string }>(
+        db.manager,
+        `SELECT "customer_no", "product_code", "redeemed_on" FROM "redemptions"
+          WHERE "full_redemption" = ? AND "customer_no" IN (${marks})`,
+        [full, ...chunk],
+      ),
+  );
+  const byHolding = new Map<string, string[]>();
+  for (const r of rows) {
+    const key = holdingKey(r.customer_no, r.product_code);
+    byHolding.set(key, [...(byHolding.get(key) ?? []), r.redeemed_on]);
+  }
+  const out = new Map<string, string>();
+  for (const g of groups) {
+    const days = byHolding.get(holdingKey(g.customer_no, g.product_code));
+    if (!days || !g.purchase_date) continue;
+    const first = days.filter((d) => d >= g.purchase_date!).sort()[0];
+    if (first) out.set(g.id, first);
+  }
+  return out;
+}
 
 /** The policies of every product type, head office's where set. */
 export async function loadPolicies(db: Database): Promise<Map<ProductType, RetentionPolicy>> {
@@ -147,15 +184,13 @@ export async function loadPolicies(db: Database): Promise<Map<ProductType, Reten
   return policies;
 }
 
+type GroupDisputes = DisputeFact[] & { ids?: string[] };
+
 /** The disputes of the given sales: on their group, or on every recording of their customer and product. */
-async function loadDisputes(
-  db: Database,
-  groups: readonly GroupRow[],
-): Promise<Map<string, DisputeFact[] & { ids?: string[] }>> {
-  const out = new Map<string, DisputeFact[] & { ids?: string[] }>();
+async function loadDisputes(db: Database, groups: readonly GroupRow[]): Promise<Map<string, GroupDisputes>> {
+  const out = new Map<string, GroupDisputes>();
   if (!groups.length) return out;
-  const marks = groups.map(() => "?").join(", ");
-  const rows = await db.query<{
+  type Row = {
     id: string;
     scope: string;
     recording_id: string | null;
@@ -164,22 +199,41 @@ async function loadDisputes(
     status: string;
     opened_on: string;
     closed_on: string | null;
-  }>(
-    db.manager,
-    `SELECT d."id", d."scope", d."recording_id", d."customer_no", d."product_code", d."status", d."opened_on", d."closed_on"
-       FROM "disputes" d
-      WHERE d."recording_id" IN (${marks}) OR (d."scope" = 'holding' AND d."customer_no" IN (${marks}))`,
-    [...groups.map((g) => g.id), ...groups.map((g) => g.customer_no)],
+  };
+  const columns = `d."id", d."scope", d."recording_id", d."customer_no", d."product_code", d."status", d."opened_on", d."closed_on"`;
+  const onGroups = await inChunks(
+    groups.map((g) => g.id),
+    (marks, chunk) =>
+      db.query<Row>(
+        db.manager,
+        `SELECT ${columns} FROM "disputes" d WHERE d."recording_id" IN (${marks})`,
+        chunk,
+      ),
   );
+  const onHoldings = await inChunks(
+    groups.map((g) => g.customer_no),
+    (marks, chunk) =>
+      db.query<Row>(
+        db.manager,
+        `SELECT ${columns} FROM "disputes" d WHERE d."scope" = 'holding' AND d."customer_no" IN (${marks})`,
+        chunk,
+      ),
+  );
+  if (!onGroups.length && !onHoldings.length) return out;
+  const byGroup = new Map<string, Row[]>();
+  for (const d of onGroups) byGroup.set(d.recording_id!, [...(byGroup.get(d.recording_id!) ?? []), d]);
+  const byHolding = new Map<string, Row[]>();
+  for (const d of onHoldings) {
+    const key = holdingKey(d.customer_no, d.product_code);
+    byHolding.set(key, [...(byHolding.get(key) ?? []), d]);
+  }
   for (const g of groups) {
-    const mine = rows.filter(
-      (d) =>
-        d.recording_id === g.id ||
-        (d.scope === "holding" && d.customer_no === g.customer_no && d.product_code === g.product_code),
-    );
-    const facts = mine.map((d) => ({ openedAt: d.opened_on, closedAt: d.closed_on })) as DisputeFact[] & {
-      ids?: string[];
-    };
+    const mine = [
+      ...(byGroup.get(g.id) ?? []),
+      ...(byHolding.get(holdingKey(g.customer_no, g.product_code)) ?? []),
+    ];
+    if (!mine.length) continue;
+    const facts: GroupDisputes = mine.map((d) => ({ openedAt: d.opened_on, closedAt: d.closed_on }));
     facts.ids = mine.filter((d) => d.status === "open").map((d) => d.id);
     out.set(g.id, facts);
   }
@@ -190,6 +244,7 @@ async function loadDisputes(
 export function retentionOf(
   g: GroupRow,
   disputes: readonly DisputeFact[],
+  fullRedemptionDate: string | null,
   policies: ReadonlyMap<ProductType, RetentionPolicy>,
 ): Retention {
   const type = g.type;
@@ -211,7 +266,7 @@ export function retentionOf(
           termMonths: g.term_months === null ? null : Number(g.term_months),
         },
         purchaseDate: g.purchase_date,
-        fullRedemptionDate: g.redeemed_on,
+        fullRedemptionDate,
         disputes,
         previousRetainUntil: g.retain_until,
       },
@@ -234,9 +289,20 @@ async function loadMembers(db: Database, rootId: string): Promise<Member[]> {
             "original_object", "stored_size", "stored_sha256",
             "canonical_object", "canonical_stored_size", "canonical_stored_sha256",
             "poster_object", "poster_stored_size", "poster_stored_sha256"
-       FROM "recordings" WHERE ("id" = ? OR "related_to" = ?) AND "status" IN ('submitted', 'recycled', 'purged')
-      ORDER BY "id"`,
-    [rootId, rootId],
+       FROM "recordings" WHERE "id" = ? AND "status" IN ('submitted', 'recycled', 'purged')`,
+    [rootId],
+  );
+  // The related ones by their own index (an OR of both keys is planned as a walk of the status index).
+  rows.push(
+    ...(await db.query<Record<string, string | number | null>>(
+      db.manager,
+      `SELECT "id", "status", "lock_synced", "wrapped_key", "manifest", "manifest_seq",
+              "original_object", "stored_size", "stored_sha256",
+              "canonical_object", "canonical_stored_size", "canonical_stored_sha256",
+              "poster_object", "poster_stored_size", "poster_stored_sha256"
+         FROM "recordings" WHERE "related_to" = ? AND "status" IN ('submitted', 'recycled', 'purged') ORDER BY "id"`,
+      [rootId],
+    )),
   );
   const num = (v: string | number | null) => (v === null ? null : Number(v));
   return rows.map((r) => ({
@@ -288,8 +354,18 @@ const refusalOf = (err: unknown, recordingId: string, step: SweepRefusal["step"]
   detail: (err as Error)?.message ?? String(err),
 });
 
+/** Sweeps of one database in this process run one after another (other nodes are kept apart by appendIfMoved). */
+const running = new WeakMap<Database, Promise<unknown>>();
+
 /** One pass; see the comment at the top. */
-export async function sweepRetention(deps: SweepDeps, options: SweepOptions): Promise<SweepResult> {
+export function sweepRetention(deps: SweepDeps, options: SweepOptions): Promise<SweepResult> {
+  const before = running.get(deps.db) ?? Promise.resolve();
+  const run = before.catch(() => undefined).then(() => sweepOnce(deps, options));
+  running.set(deps.db, run);
+  return run;
+}
+
+async function sweepOnce(deps: SweepDeps, options: SweepOptions): Promise<SweepResult> {
   const started = Date.now();
   const { db } = deps;
   const mode = options.mode ?? "full";
@@ -325,28 +401,21 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions): Pr
   }
   const select = `SELECT ${GROUP_COLUMNS} FROM "recordings" r LEFT JOIN "products" p ON p."code" = r."product_code"
     WHERE ${where.join(" AND ")} ORDER BY r."id" LIMIT ${batchSize}`;
-  const fullTrue = db.type === "postgres" ? true : 1;
 
   let after = "";
   for (;;) {
-    const groups = await db.query<GroupRow & Record<string, unknown>>(db.manager, select, [
-      fullTrue,
-      after,
-      ...params,
-    ]);
+    const groups = await db.query<GroupRow & Record<string, unknown>>(db.manager, select, [after, ...params]);
     if (!groups.length) break;
     after = groups[groups.length - 1].id;
     result.examined += groups.length;
-    const disputes = await loadDisputes(
-      db,
-      groups.filter((g) => Number(g.disputes) > 0),
-    );
+    const disputes = await loadDisputes(db, groups);
+    const redemptions = await loadRedemptions(db, groups);
 
     const changed: { id: string; retention: Retention }[] = [];
     const work: { g: GroupRow; retention: Retention; holds: string[] }[] = [];
     for (const g of groups) {
       const facts = disputes.get(g.id) ?? [];
-      const retention = retentionOf(g, facts, policies);
+      const retention = retentionOf(g, facts, redemptions.get(g.id) ?? null, policies);
       if (retention.retainUntil !== g.retain_until || retention.rule !== g.retention_rule)
         changed.push({ id: g.id, retention });
       const holds = disputes.get(g.id)?.ids ?? [];
@@ -366,11 +435,12 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions): Pr
     if (changed.length) {
       await db.transaction(async (m) => {
         for (const c of changed)
-          await db.query(
-            m,
-            `UPDATE "recordings" SET "retain_until" = ?, "retention_rule" = ? WHERE ("id" = ? OR "related_to" = ?) AND "status" IN ('submitted', 'recycled')`,
-            [c.retention.retainUntil, c.retention.rule, c.id, c.id],
-          );
+          for (const key of ['"id"', '"related_to"'])
+            await db.query(
+              m,
+              `UPDATE "recordings" SET "retain_until" = ?, "retention_rule" = ? WHERE ${key} = ? AND "status" IN ('submitted', 'recycled')`,
+              [c.retention.retainUntil, c.retention.rule, c.id],
+            );
       });
       result.recomputed += changed.length;
     }
@@ -454,14 +524,10 @@ async function actOnGroup(
       result.refused.push(refusalOf(err, g.id, "restore"));
       return;
     }
-    await deps.append([auditDraft("retention.restore", { why: "recomputed" })], async (m) => {
-      await db.query(
-        m,
-        `UPDATE "recordings" SET "status" = 'submitted', "recycled_on" = NULL WHERE ("id" = ? OR "related_to" = ?) AND "status" = 'recycled'`,
-        [g.id, g.id],
-      );
-    });
-    result.restored++;
+    const restored = await appendIfMoved(deps, auditDraft("retention.restore", { why: "recomputed" }), (m) =>
+      moveGroup(m, g.id, "recycled", { status: "submitted", recycledOn: null }),
+    );
+    if (restored) result.restored++;
     return;
   }
   if (mode !== "full") return;
@@ -475,14 +541,10 @@ async function actOnGroup(
       result.refused.push(refusalOf(err, g.id, "recycle"));
       return;
     }
-    await deps.append([auditDraft("retention.recycle")], async (m) => {
-      await db.query(
-        m,
-        `UPDATE "recordings" SET "status" = 'recycled', "recycled_on" = ? WHERE ("id" = ? OR "related_to" = ?) AND "status" = 'submitted'`,
-        [asOf, g.id, g.id],
-      );
-    });
-    result.recycled++;
+    const recycled = await appendIfMoved(deps, auditDraft("retention.recycle"), (m) =>
+      moveGroup(m, g.id, "submitted", { status: "recycled", recycledOn: asOf }),
+    );
+    if (recycled) result.recycled++;
     return;
   }
 
@@ -536,16 +598,62 @@ async function actOnGroup(
           dataKey: "destroyed",
         },
       };
-      await deps.append([tombstone], async (m) => {
-        // The data key goes with the tombstone: both or neither.
-        await db.query(
-          m,
-          `UPDATE "recordings" SET "status" = 'purged', "purged_on" = ?, "wrapped_key" = ? WHERE "id" = ? AND "status" = 'recycled'`,
-          [purgedOn, DESTROYED_KEY, member.id],
-        );
+      // The data key goes with the tombstone: both or neither (and neither if another sweep got there first).
+      const purged = await appendIfMoved(deps, tombstone, async (m) => {
+        const r = await m
+          .createQueryBuilder()
+          .update(RecordingEntity)
+          .set({ status: "purged", purgedOn, wrappedKey: DESTROYED_KEY })
+          .where("id = :id AND status = 'recycled'", { id: member.id })
+          .execute();
+        return r.affected ?? 0;
       });
-      result.purged++;
+      if (purged) result.purged++;
     }
+  }
+}
+
+/** Raised inside a transaction to roll it back when another sweep already made the change. */
+class AlreadyMoved extends Error {}
+
+/** The group's rows in status `from` get `changes`; how many did. */
+async function moveGroup(
+  m: EntityManager,
+  saleId: string,
+  from: string,
+  changes: Partial<RecordingRow>,
+): Promise<number> {
+  let moved = 0;
+  // Two statements, each on its own index: an OR of both keys is planned as a walk of the status index.
+  for (const key of ["id", "related_to"]) {
+    const r = await m
+      .createQueryBuilder()
+      .update(RecordingEntity)
+      .set(changes)
+      .where(`${key} = :id AND status = :from`, { id: saleId, from })
+      .execute();
+    moved += r.affected ?? 0;
+  }
+  return moved;
+}
+
+/**
+ * Appends `entry` to the chain in the same transaction as `move`, only if `move` changed a row: two sweeps racing
+ * (the scheduled one and one run by hand, or two nodes) never write an entry twice.
+ */
+async function appendIfMoved(
+  deps: SweepDeps,
+  entry: EntryDraft,
+  move: (m: EntityManager) => Promise<number>,
+): Promise<boolean> {
+  try {
+    await deps.append([entry], async (m) => {
+      if ((await move(m)) === 0) throw new AlreadyMoved();
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof AlreadyMoved) return false;
+    throw err;
   }
 }
 
