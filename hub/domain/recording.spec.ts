@@ -437,6 +437,13 @@ describe("who plays back", () => {
 
 describe("who exports evidence", () => {
   const submitted = recording({ status: "submitted" });
+  it.each([
+    ["recycled", "HUB_RECORDING_RECYCLED"],
+    ["purged", "HUB_RECORDING_PURGED"],
+  ] as const)("exports no evidence of a %s recording (%s)", (status, code) =>
+    expect(decideEvidence(actor("hq_admin", HQ), recording({ status }))).toMatchObject({ code }),
+  );
+
   const cases: [Role, string, true | "ROLE" | "SCOPE"][] = [
     ["sales", PD, "ROLE"],
     ["outlet_manager", PD, "ROLE"],

@@ -260,6 +260,9 @@ export function decidePlay(
 export function decideEvidence(actor: RecordingActor, r: RecordingFacts): RecordingDecision {
   const allowed = permission(actor, "recording.exportEvidence", r.orgPath);
   if (!allowed.allowed) return allowed;
+  if (r.status === "recycled")
+    return refuse("HUB_RECORDING_RECYCLED", "the recording is in the recycle bin (past its retention)");
+  if (r.status === "purged") return refuse("HUB_RECORDING_PURGED", "the recording has been destroyed");
   if (r.status !== "submitted")
     return refuse("HUB_RECORDING_NOT_SUBMITTED", "only a submitted recording has a manifest to prove");
   return ALLOWED;
