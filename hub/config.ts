@@ -12,6 +12,7 @@ export const SERVICE_NAMES = [
   "imports",
   "recordings",
   "retention",
+  "legacy-face",
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -65,12 +66,21 @@ export interface HubConfig {
   scrubIntervalSeconds: number;
   /** Beijing time of day ("HH:MM") of the daily retention sweep; null: not scheduled (HUB_RETENTION_SWEEP_AT=off). */
   retentionSweepAt: string | null;
+  /**
+   * The enabled adapter plugins as written in HUB_PLUGINS ("" for none): a list `counter:soap,core-banking:db2` or a
+   * manifest file; `PluginHost.fromEnv` (plugins/sdk) parses and checks it.
+   */
+  plugins: string;
   auditSigningKeyFile: string | null;
   auditCheckpointEvery: number;
   auditCheckpointSeconds: number;
   trustProxy: boolean;
   /** Origins of host pages on other servers that may call the hub from a browser (CORS); empty: none. */
   corsOrigins: string[];
+  /** Largest SOAP request (docs/soap.md); refused with a Fault before it is parsed. */
+  soapBodyLimitBytes: number;
+  /** Seconds between passes over the notification outbox (processing, or publishing to JetStream in a cluster). */
+  outboxIntervalSeconds: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 }
 
@@ -106,11 +116,14 @@ export const ENVIRONMENT_VARIABLES = [
   "HUB_MEDIA_QUEUE",
   "HUB_SCRUB_INTERVAL",
   "HUB_RETENTION_SWEEP_AT",
+  "HUB_PLUGINS",
   "HUB_AUDIT_SIGNING_KEY",
   "HUB_AUDIT_CHECKPOINT_EVERY",
   "HUB_AUDIT_CHECKPOINT_SECONDS",
   "HUB_TRUST_PROXY",
   "HUB_CORS_ORIGINS",
+  "HUB_SOAP_BODY_LIMIT",
+  "HUB_OUTBOX_INTERVAL",
   "LOG_LEVEL",
 ] as const;
 
@@ -308,11 +321,14 @@ export function loadConfig(env: Env = process.env): HubConfig {
     mediaQueueSize: integer(env, "HUB_MEDIA_QUEUE", 16, 1, 10_000),
     scrubIntervalSeconds: integer(env, "HUB_SCRUB_INTERVAL", 6 * 3600, 0, 30 * 86400),
     retentionSweepAt: timeOfDay(env, "HUB_RETENTION_SWEEP_AT", "02:30"),
+    plugins: (env.HUB_PLUGINS ?? "").trim(),
     auditSigningKeyFile: env.HUB_AUDIT_SIGNING_KEY || null,
     auditCheckpointEvery: integer(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000),
     auditCheckpointSeconds: integer(env, "HUB_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86400),
     trustProxy: oneOf(env, "HUB_TRUST_PROXY", ["on", "off"] as const, "off") === "on",
     corsOrigins: origins("HUB_CORS_ORIGINS", env.HUB_CORS_ORIGINS),
+    soapBodyLimitBytes: size(env, "HUB_SOAP_BODY_LIMIT", 1024 ** 2, 1024, 64 * 1024 ** 2),
+    outboxIntervalSeconds: integer(env, "HUB_OUTBOX_INTERVAL", 1, 1, 3600),
     logLevel: oneOf(env, "LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"] as const, "info"),
   };
 }

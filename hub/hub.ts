@@ -25,6 +25,9 @@ import { createRiskLookupService } from "./services/risk-lookup/risk-lookup.serv
 import { createImportsService } from "./services/imports/imports.service";
 import { createRecordingsService } from "./services/recordings/recordings.service";
 import { createRetentionService } from "./services/retention/retention.service";
+import { createLegacyFaceService } from "./services/legacy-face/legacy-face.service";
+import { LoadProbe } from "./services/legacy-face/load";
+import { transactionChannels } from "./services/legacy-face/outbox";
 
 export interface HubOptions {
   /** A clock tests can move (lockout, expiry); defaults to the system clock. */
@@ -50,6 +53,7 @@ const SERVICES_WITH_DATABASE: readonly ServiceName[] = [
   "imports",
   "recordings",
   "retention",
+  "legacy-face",
 ];
 
 /**
@@ -121,7 +125,13 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     }
   }
 
-  const broker = new ServiceBroker(brokerOptions(config, [auditMiddleware(clock, metrics)]));
+  // The SOAP face's archive waits while the node is busy; in a cluster its notifications travel through JetStream.
+  const legacyFace = config.services.includes("legacy-face");
+  const load = new LoadProbe();
+  const middlewares = [auditMiddleware(clock, metrics)];
+  if (legacyFace) middlewares.push(load.middleware());
+  if (legacyFace && config.transporter) middlewares.push(transactionChannels(config.transporter));
+  const broker = new ServiceBroker(brokerOptions(config, middlewares));
   // One store per process: the gateway writes and reads media, the recordings service scrubs and processes it.
   const evidence = {
     keyRing: runtime?.keyRing ?? new KeyRing(loadMasterKey(config)),
@@ -149,6 +159,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     imports: () => broker.createService(createImportsService(runtime!)),
     recordings: () => broker.createService(createRecordingsService(runtime!, evidence)),
     retention: () => broker.createService(createRetentionService(runtime!, evidence)),
+    "legacy-face": () => broker.createService(createLegacyFaceService(runtime!, evidence, load)),
   };
   for (const name of SERVICE_NAMES) if (config.services.includes(name)) factories[name]();
 
@@ -157,6 +168,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   } catch (err) {
     await db?.close();
     metrics.stop();
+    load.stop();
     throw err;
   }
 
@@ -178,6 +190,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
       await broker.stop();
       await db?.close();
       metrics.stop();
+      load.stop();
     },
   };
 }

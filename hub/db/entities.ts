@@ -617,6 +617,170 @@ export const DisputeEntity = new EntitySchema<DisputeRow>({
   },
 });
 
+/** A purchase notified by a legacy system (SOAP face, docs/soap.md), with the answers it was given. */
+export interface TransactionRow {
+  txnId: string;
+  sourceSystem: string;
+  customerNo: string;
+  productCode: string;
+  /** Decimal text with two decimals. */
+  amount: string;
+  /** The outlet where it was bought. */
+  branchCode: string;
+  tellerId: string;
+  /** ISO-8601 UTC; tradeDate is its Beijing business day. */
+  tradeTime: string;
+  tradeDate: string;
+  status: string;
+  fingerprint: string;
+  recordingRequired: boolean;
+  /** As last worked out; a 补录 deadline that has passed since is applied when read. */
+  recordingStatus: string;
+  boundCount: number;
+  supplementDeadline: string | null;
+  /** JSON: the answers given to the SUCCESS and the REVERSED notification, repeated word for word. */
+  successAnswer: string | null;
+  reversalAnswer: string | null;
+  notifiedBy: string;
+  notifiedAt: string;
+  reversedAt: string | null;
+  checkedAt: string;
+}
+
+export const TransactionEntity = new EntitySchema<TransactionRow>({
+  name: "Transaction",
+  tableName: "transactions",
+  columns: {
+    txnId: { name: "txn_id", type: "varchar", length: 64, primary: true },
+    sourceSystem: { name: "source_system", type: "varchar", length: 16 },
+    customerNo: { name: "customer_no", type: "varchar", length: 32 },
+    productCode: { name: "product_code", type: "varchar", length: 32 },
+    amount: { type: "varchar", length: 24 },
+    branchCode: { name: "branch_code", type: "varchar", length: 12 },
+    tellerId: { name: "teller_id", type: "varchar", length: 32 },
+    tradeTime: { name: "trade_time", type: "varchar", length: 30 },
+    tradeDate: { name: "trade_date", type: "varchar", length: 10 },
+    status: { type: "varchar", length: 16 },
+    fingerprint: { type: "varchar", length: 64 },
+    recordingRequired: { name: "recording_required", type: "boolean" },
+    recordingStatus: { name: "recording_status", type: "varchar", length: 20 },
+    boundCount: { name: "bound_count", type: "int" },
+    supplementDeadline: day("supplement_deadline"),
+    successAnswer: { name: "success_answer", type: "text", nullable: true },
+    reversalAnswer: { name: "reversal_answer", type: "text", nullable: true },
+    notifiedBy: { name: "notified_by", type: "varchar", length: 64 },
+    notifiedAt: { name: "notified_at", type: "varchar", length: 30 },
+    reversedAt: when("reversed_at"),
+    checkedAt: { name: "checked_at", type: "varchar", length: 30 },
+  },
+});
+
+/** A notification stored but not yet processed: polled in one process, published to JetStream in a cluster. */
+export interface TransactionOutboxRow {
+  id: string;
+  txnId: string;
+  event: string;
+  state: "pending" | "published";
+  attempts: number;
+  nextAttemptAt: string;
+  createdAt: string;
+  publishedAt: string | null;
+  lastError: string | null;
+}
+
+export const TransactionOutboxEntity = new EntitySchema<TransactionOutboxRow>({
+  name: "TransactionOutbox",
+  tableName: "transaction_outbox",
+  columns: {
+    id: { type: "varchar", length: 32, primary: true },
+    txnId: { name: "txn_id", type: "varchar", length: 64 },
+    event: { type: "varchar", length: 16 },
+    state: { type: "varchar", length: 12 },
+    attempts: { type: "int" },
+    nextAttemptAt: { name: "next_attempt_at", type: "varchar", length: 30 },
+    createdAt: { name: "created_at", type: "varchar", length: 30 },
+    publishedAt: when("published_at"),
+    lastError: { name: "last_error", type: "varchar", length: 500, nullable: true },
+  },
+});
+
+/** A purchase bound to a recording of its sale; released (kept, with the day) when the purchase is reversed. */
+export interface TransactionBindingRow {
+  txnId: string;
+  recordingId: string;
+  state: "bound" | "released";
+  boundAt: string;
+  releasedAt: string | null;
+  previousPurchaseDate: string | null;
+}
+
+export const TransactionBindingEntity = new EntitySchema<TransactionBindingRow>({
+  name: "TransactionBinding",
+  tableName: "transaction_bindings",
+  columns: {
+    txnId: { name: "txn_id", type: "varchar", length: 64, primary: true },
+    recordingId: { name: "recording_id", type: "varchar", length: 32, primary: true },
+    state: { type: "varchar", length: 8 },
+    boundAt: { name: "bound_at", type: "varchar", length: 30 },
+    releasedAt: when("released_at"),
+    previousPurchaseDate: day("previous_purchase_date"),
+  },
+});
+
+/** A bound recording waiting for (or done with) its idle-time archive: both replicas re-verified. */
+export interface RecordingArchiveRow {
+  recordingId: string;
+  state: "pending" | "archived" | "skipped";
+  attempts: number;
+  nextAttemptAt: string;
+  requestedAt: string;
+  archivedAt: string | null;
+  lastError: string | null;
+}
+
+export const RecordingArchiveEntity = new EntitySchema<RecordingArchiveRow>({
+  name: "RecordingArchive",
+  tableName: "recording_archives",
+  columns: {
+    recordingId: { name: "recording_id", type: "varchar", length: 32, primary: true },
+    state: { type: "varchar", length: 12 },
+    attempts: { type: "int" },
+    nextAttemptAt: { name: "next_attempt_at", type: "varchar", length: 30 },
+    requestedAt: { name: "requested_at", type: "varchar", length: 30 },
+    archivedAt: when("archived_at"),
+    lastError: { name: "last_error", type: "varchar", length: 500, nullable: true },
+  },
+});
+
+/** The counter's 补录 tick on a purchase: the recording must be made by the deadline. */
+export interface SupplementApplicationRow {
+  id: string;
+  txnId: string;
+  tellerId: string;
+  reason: string;
+  appliedBy: string;
+  appliedAt: string;
+  tradeDate: string;
+  deadline: string;
+  status: string;
+}
+
+export const SupplementApplicationEntity = new EntitySchema<SupplementApplicationRow>({
+  name: "SupplementApplication",
+  tableName: "supplement_applications",
+  columns: {
+    id: { type: "varchar", length: 32, primary: true },
+    txnId: { name: "txn_id", type: "varchar", length: 64 },
+    tellerId: { name: "teller_id", type: "varchar", length: 32 },
+    reason: { type: "varchar", length: 500 },
+    appliedBy: { name: "applied_by", type: "varchar", length: 64 },
+    appliedAt: { name: "applied_at", type: "varchar", length: 30 },
+    tradeDate: { name: "trade_date", type: "varchar", length: 10 },
+    deadline: { type: "varchar", length: 10 },
+    status: { type: "varchar", length: 12 },
+  },
+});
+
 export const ENTITIES = [
   OrgUnitEntity,
   UserEntity,
@@ -636,4 +800,9 @@ export const ENTITIES = [
   RecordingEntity,
   RedemptionEntity,
   DisputeEntity,
+  TransactionEntity,
+  TransactionOutboxEntity,
+  TransactionBindingEntity,
+  RecordingArchiveEntity,
+  SupplementApplicationEntity,
 ];

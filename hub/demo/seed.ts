@@ -84,6 +84,21 @@ export const DEMO_USERS: ReadonlyArray<{
     orgCode: "110100",
     employeeNo: "B1002",
   },
+  // Legacy systems calling the SOAP face (docs/soap.md) with WS-Security.
+  {
+    username: "sys.counter",
+    displayName: "柜面系统",
+    role: "system",
+    orgCode: "000000",
+    employeeNo: "X0001",
+  },
+  {
+    username: "sys.core",
+    displayName: "核心系统",
+    role: "system",
+    orgCode: "000000",
+    employeeNo: "X0002",
+  },
 ];
 
 export interface DemoSeedResult {

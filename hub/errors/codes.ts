@@ -149,6 +149,29 @@ export const ERROR_CODES = {
     zh: "关联的录音录像无效",
     en: "The related recording is not valid here",
   },
+  // The SOAP face (docs/soap.md): its own message and security checks, then the purchases it is told about.
+  HUB_SOAP_MALFORMED: {
+    status: 400,
+    zh: "SOAP 报文格式错误",
+    en: "The SOAP message is malformed",
+  },
+  HUB_SOAP_UNKNOWN_OPERATION: { status: 400, zh: "SOAP 操作不存在", en: "No such SOAP operation" },
+  HUB_AUTH_FAILED: {
+    status: 401,
+    zh: "WS-Security 身份验证失败",
+    en: "WS-Security authentication failed",
+  },
+  HUB_TXN_CONFLICT: {
+    status: 409,
+    zh: "该交易流水号已有内容不同的通知",
+    en: "This txnId was notified before with other content",
+  },
+  HUB_TXN_NOT_FOUND: { status: 404, zh: "交易不存在", en: "No such transaction" },
+  HUB_SUPPLEMENT_NOT_APPLICABLE: {
+    status: 409,
+    zh: "该交易不能申请补录",
+    en: "This purchase cannot be given a supplementary recording",
+  },
   HUB_UPLOAD_NOT_FOUND: { status: 404, zh: "上传不存在或已终止", en: "No such upload" },
   HUB_UPLOAD_OFFSET_MISMATCH: {
     status: 409,
@@ -195,6 +218,61 @@ export const ERROR_CODES = {
     status: 500,
     zh: "存储的数据已损坏，两个副本均未通过校验",
     en: "Stored data is corrupt: both replicas failed verification",
+  },
+  // Adapter plugins (plugins/sdk): load-time checks first, then the calls to the bank's systems.
+  HUB_PLUGIN_MANIFEST: { status: 500, zh: "插件清单（HUB_PLUGINS）有误", en: "The plugin manifest is wrong" },
+  HUB_PLUGIN_NOT_FOUND: { status: 500, zh: "插件未安装", en: "The plugin is not installed" },
+  HUB_PLUGIN_CONTRACT: {
+    status: 500,
+    zh: "插件定义不符合插件规范",
+    en: "The plugin's definition breaks the plugin contract",
+  },
+  HUB_PLUGIN_SDK_RANGE: {
+    status: 500,
+    zh: "插件要求的插件开发包版本与本系统不符",
+    en: "The plugin needs another version of the plugin SDK",
+  },
+  HUB_PLUGIN_DEPENDENCY: {
+    status: 500,
+    zh: "插件依赖的其他插件未启用或版本不符",
+    en: "A plugin the plugin depends on is not enabled or has the wrong version",
+  },
+  HUB_PLUGIN_SETTINGS: { status: 500, zh: "插件配置项有误", en: "A plugin setting is missing or wrong" },
+  HUB_PLUGIN_SCHEMA: {
+    status: 500,
+    zh: "插件操作的数据格式定义缺失或有误",
+    en: "An operation's JSON Schema is missing or wrong",
+  },
+  HUB_PLUGIN_TRANSPORT: {
+    status: 500,
+    zh: "插件的接入方式不可用",
+    en: "The plugin's transport is unknown or cannot be used",
+  },
+  HUB_PLUGIN_NO_PROVIDER: {
+    status: 501,
+    zh: "没有已启用的插件提供此项功能",
+    en: "No enabled plugin provides this capability",
+  },
+  HUB_PLUGIN_RESPONSE_INVALID: {
+    status: 502,
+    zh: "外部系统返回的数据不符合约定格式",
+    en: "The legacy system's answer does not match the operation's schema",
+  },
+  HUB_LEGACY_UNAVAILABLE: {
+    status: 503,
+    zh: "外部系统暂不可用，请稍后重试",
+    en: "The legacy system cannot be reached",
+  },
+  HUB_LEGACY_TIMEOUT: {
+    status: 504,
+    zh: "外部系统响应超时，请稍后重试",
+    en: "The legacy system did not answer in time",
+  },
+  HUB_LEGACY_FAULT: { status: 502, zh: "外部系统返回错误", en: "The legacy system answered with an error" },
+  HUB_LEGACY_CIRCUIT_OPEN: {
+    status: 503,
+    zh: "外部系统连续故障，已暂停调用，请稍后重试",
+    en: "Calls to the legacy system are paused after repeated failures",
   },
   HUB_SERVICE_UNAVAILABLE: {
     status: 503,

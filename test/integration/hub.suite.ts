@@ -68,6 +68,7 @@ export function describeHubSuite(topology: Topology): void {
             imports: "ok",
             recordings: "ok",
             retention: "ok",
+            "legacy-face": "ok",
           },
         });
       });

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { connect } from "nats";
 import { Client } from "pg";
 import { loadConfig } from "../../hub/config";
 import type { Database } from "../../hub/db/database";
@@ -81,6 +82,16 @@ async function withPg<T>(url: string, work: (client: Client) => Promise<T>): Pro
   }
 }
 
+/** The SOAP face's JetStream stream of a run's namespace (docs/soap.md): the shared NATS server keeps it otherwise. */
+async function dropTransactionStream(natsUrl: string, namespace: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl.replace(/^nats:\/\//, "") });
+  try {
+    await (await nc.jetstreamManager()).streams.delete(`${namespace}_transactions`).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
+}
+
 /** `extraEnv` adds or overrides settings of every node (e.g. a short HUB_SCRUB_INTERVAL). */
 export async function startHarness(
   topology: Topology,
@@ -116,7 +127,7 @@ export async function startHarness(
       back = await startHub(
         loadConfig({
           ...env,
-          HUB_SERVICES: "access,org,audit,catalog,risk-lookup,imports,recordings,retention",
+          HUB_SERVICES: "access,org,audit,catalog,risk-lookup,imports,recordings,retention,legacy-face",
           HUB_NODE_ID: `back-${run}`,
         }),
         {
@@ -129,7 +140,7 @@ export async function startHarness(
       });
       hubs.push(front);
       await front.broker.waitForServices(
-        ["access", "org", "audit", "catalog", "risk-lookup", "imports", "recordings"],
+        ["access", "org", "audit", "catalog", "risk-lookup", "imports", "recordings", "legacy-face"],
         15_000,
       );
     } else {
@@ -186,6 +197,7 @@ export async function startHarness(
     async stop() {
       for (const hub of [...hubs].reverse()) await hub.stop();
       if (requiresServices(topology).pg) await withPg(pgUrl, (c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
+      if (env.TRANSPORTER) await dropTransactionStream(env.TRANSPORTER, env.HUB_NAMESPACE);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

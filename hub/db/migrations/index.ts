@@ -3,6 +3,7 @@ import { Foundation1795392000000 } from "./1795392000000-foundation";
 import { ImportJobs1795410000000 } from "./1795410000000-import-jobs";
 import { Recordings1795420000000 } from "./1795420000000-recordings";
 import { Retention1795430000000 } from "./1795430000000-retention";
+import { Transactions1795440000000 } from "./1795440000000-transactions";
 
 /** Applied in this order on every backend; never edit one that has shipped, add the next (TypeORM wants a timestamp in the name). */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   ImportJobs1795410000000,
   Recordings1795420000000,
   Retention1795430000000,
+  Transactions1795440000000,
 ];

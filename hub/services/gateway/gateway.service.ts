@@ -18,6 +18,7 @@ import { preferredLanguage, toErrorResponse } from "./http-errors";
 import { buildOpenApi } from "./openapi";
 import { renderPrometheus, type HubMetrics, type MetricFamily } from "../../metrics/metrics";
 import { corsMiddleware } from "./cors";
+import { createSoapEndpoint } from "./soap-endpoint";
 import { aliasPath, REST_ROUTES, routeKey, type RestRoute } from "./routes";
 
 type Req = IncomingMessage & {
@@ -156,6 +157,14 @@ export function createGatewayService({
     },
   });
 
+  const soap = createSoapEndpoint({
+    config,
+    schemas,
+    clock,
+    broker: () => brokerRef!,
+    clientIp: (req) => clientIp(req, config.trustProxy),
+  });
+
   /** Authenticates, checks the request against the route's schemas and hands the action one flat params object. */
   async function prepareCall(
     this: { logger: { warn: (...a: unknown[]) => void } },
@@ -247,6 +256,16 @@ export function createGatewayService({
           name: "recording-streams",
           path: "/api/v1/recordings",
           use: [endpoints.recordingStreams],
+          mappingPolicy: "restrict",
+          aliases: {},
+          bodyParsers: { json: false, urlencoded: false },
+          onError,
+        },
+        {
+          // The SOAP face for legacy systems (docs/soap.md): WSDL and envelopes, read by the endpoint itself.
+          name: "soap",
+          path: "/soap",
+          use: [soap.middleware],
           mappingPolicy: "restrict",
           aliases: {},
           bodyParsers: { json: false, urlencoded: false },

@@ -20,6 +20,7 @@ export interface RestRoute {
     | "imports"
     | "recordings"
     | "retention"
+    | "reconciliation"
     | "time";
   /** false only for login and the hub's clock. */
   auth: boolean;
@@ -592,6 +593,16 @@ export const REST_ROUTES: readonly RestRoute[] = [
     auth: true,
     params: "rest/recording-path",
     body: "rest/recycle-restore",
+  },
+  {
+    method: "GET",
+    path: "/reconciliation",
+    action: "legacy-face.reconciliation",
+    summary:
+      "对账 Purchases notified by the counter against recordings, per outlet and teller, on a day (in my scope)",
+    tag: "reconciliation",
+    auth: true,
+    query: "rest/reconciliation-query",
   },
 ];
 

@@ -1,0 +1,3 @@
+import { describeSoapSuite } from "./soap.suite";
+
+describeSoapSuite("cluster-nats-postgres");
