@@ -98,8 +98,24 @@ export async function main(
     const { default: definition } = require(path.join(__dirname, "..", plugin, `${plugin}.plugin`)) as {
       default: { transport: TransportName | TransportName[] };
     };
-    const chosen = options.transport ?? [definition.transport].flat()[0];
-    simulated = await simulate(plugin, chosen);
+    // The plugin's transports in order, the first one that has a simulator here (DB2 and Oracle have none).
+    const candidates = options.transport ? [options.transport] : [definition.transport].flat();
+    let chosen: TransportName | null = null;
+    for (const candidate of candidates) {
+      try {
+        simulated = await simulate(plugin, candidate);
+        chosen = candidate;
+        break;
+      } catch (err) {
+        if (!/^no (SOAP )?simulator/.test((err as Error).message)) throw err;
+      }
+    }
+    if (!simulated || !chosen) {
+      out(
+        `no simulator for ${plugin} over ${candidates.join(" or ")}; run against the real system without --simulator`,
+      );
+      return 2;
+    }
     options.transport = chosen;
     options.settings = { ...simulated.settings, ...options.settings };
     options.compareExpected = true;
