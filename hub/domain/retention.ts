@@ -12,69 +12,22 @@
  */
 import { RETENTION_MAX_YEARS, retentionPolicyProblems, type RetentionPolicy } from "./retention-policy";
 import { isProductType, type ProductType } from "./recording-required";
+import { addMonths, parseDay, requireDay, requireInteger } from "./calendar";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Calendar days
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Ymd {
-  y: number;
-  m: number;
-  d: number;
-}
-
-// Years 0001–9999 only: four digits both ways, and no year-zero surprises.
-const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-function isLeapYear(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
-
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return isLeapYear(y) ? 29 : 28;
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
-}
-
-function parseDay(s: unknown): Ymd | null {
-  if (typeof s !== "string") return null;
-  const match = DAY_PATTERN.exec(s);
-  if (match === null) return null;
-  const y = Number(match[1]);
-  const m = Number(match[2]);
-  const d = Number(match[3]);
-  if (y < 1 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return null;
-  return { y, m, d };
-}
-
-function requireDay(s: string, what: string): Ymd {
-  const ymd = parseDay(s);
-  if (ymd === null) throw new RangeError(`${what} is not a YYYY-MM-DD calendar day: ${JSON.stringify(s)}`);
-  return ymd;
-}
-
-function requireInteger(n: number, what: string): void {
-  if (!Number.isSafeInteger(n)) throw new RangeError(`${what} must be a whole number: ${String(n)}`);
-}
-
 /** A real calendar day written `YYYY-MM-DD` (so 2026-02-30, 2026-13-01 and "2026-1-5" are not). */
 export function isIsoDay(s: unknown): s is string {
-  return parseDay(s) !== null;
+  return typeof s === "string" && parseDay(s) !== null;
 }
 
 /**
  * `day` plus `n` calendar months (negative goes back). A day that does not exist in the target month is clamped
  * to that month's last day: 2026-01-31 + 1 = 2026-02-28, 2024-01-31 + 1 = 2024-02-29.
  */
-export function addMonths(day: string, n: number): string {
-  const { y, m, d } = requireDay(day, "day");
-  requireInteger(n, "months");
-  const total = y * 12 + (m - 1) + n;
-  const ty = Math.floor(total / 12);
-  const tm = total - ty * 12 + 1;
-  if (ty < 1 || ty > 9999) throw new RangeError(`day out of range 0001–9999: year ${ty}`);
-  const dd = Math.min(d, daysInMonth(ty, tm));
-  return `${String(ty).padStart(4, "0")}-${String(tm).padStart(2, "0")}-${String(dd).padStart(2, "0")}`;
-}
+export { addMonths };
 
 /**
  * `day` plus `n` calendar years: the same month and day, except 29 February, which becomes 28 February when the

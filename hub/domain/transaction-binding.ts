@@ -13,7 +13,7 @@
 import crypto from "node:crypto";
 import { businessDay } from "./business-day";
 import { canonicalJson } from "./audit-chain";
-import { addDays } from "./risk";
+import { addDays } from "./calendar";
 
 export const SOURCE_SYSTEMS = ["COUNTER", "CORE", "FUND", "WEALTH", "BANCASSURANCE"] as const;
 export type SourceSystem = (typeof SOURCE_SYSTEMS)[number];

@@ -7,6 +7,8 @@
  * compare correctly as strings. Pure functions only: a lock is never changed in place.
  */
 
+import { addDays, parseDay } from "../domain/calendar";
+
 /** Days a recording stays in the recycle bin (restorable) before its objects may be destroyed. */
 export const RECYCLE_BIN_DAYS = 30;
 
@@ -61,41 +63,17 @@ export class RetentionLockedError extends Error {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Calendar days
-// ---------------------------------------------------------------------------------------------------------------
-
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const MS_PER_DAY = 86_400_000;
+// Calendar days: the domain's (integer arithmetic, no Date), re-exported for the store's callers.
+export { addDays };
 
 /** A real calendar day written `YYYY-MM-DD` (2030-02-30 and 2030-2-1 are not). */
 export function isDay(day: unknown): day is string {
-  if (typeof day !== "string") return false;
-  const match = DAY.exec(day);
-  if (!match) return false;
-  const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  if (y < 1) return false;
-  const date = new Date(Date.UTC(2000, m - 1, d));
-  date.setUTCFullYear(y);
-  return date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+  return typeof day === "string" && parseDay(day) !== null;
 }
 
 function requireDay(day: unknown, what: string): string {
   if (!isDay(day)) throw new RangeError(`${what} is not a YYYY-MM-DD calendar day: ${JSON.stringify(day)}`);
   return day;
-}
-
-/** `day` plus `days` calendar days (negative goes back). */
-export function addDays(day: string, days: number): string {
-  requireDay(day, "day");
-  if (!Number.isSafeInteger(days)) throw new RangeError(`not a whole number of days: ${days}`);
-  const [y, m, d] = day.split("-").map(Number);
-  const date = new Date(Date.UTC(2000, m - 1, d));
-  date.setUTCFullYear(y);
-  const moved = new Date(date.getTime() + days * MS_PER_DAY);
-  const year = moved.getUTCFullYear();
-  if (year < 1 || year > 9999) throw new RangeError(`${day} + ${days} days is out of range`);
-  return `${String(year).padStart(4, "0")}-${moved.toISOString().slice(5, 10)}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import {
   type TransactionRow,
 } from "../../db/entities";
 import { businessDay } from "../../domain/business-day";
-import { addDays } from "../../domain/risk";
+import { addDays } from "../../domain/calendar";
 import {
   SUPPLEMENT_DAYS,
   bindingCandidates,
