@@ -66,6 +66,8 @@ export interface HubConfig {
   scrubIntervalSeconds: number;
   /** Beijing time of day ("HH:MM") of the daily retention sweep; null: not scheduled (HUB_RETENTION_SWEEP_AT=off). */
   retentionSweepAt: string | null;
+  /** Seconds an archive waits for the node to be idle before it runs anyway. */
+  archiveMaxDeferSeconds: number;
   /**
    * The enabled adapter plugins as written in HUB_PLUGINS ("" for none): a list `counter:soap,core-banking:db2` or a
    * manifest file; `PluginHost.fromEnv` (plugins/sdk) parses and checks it.
@@ -116,6 +118,7 @@ export const ENVIRONMENT_VARIABLES = [
   "HUB_MEDIA_QUEUE",
   "HUB_SCRUB_INTERVAL",
   "HUB_RETENTION_SWEEP_AT",
+  "HUB_ARCHIVE_MAX_DEFER",
   "HUB_PLUGINS",
   "HUB_AUDIT_SIGNING_KEY",
   "HUB_AUDIT_CHECKPOINT_EVERY",
@@ -321,6 +324,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     mediaQueueSize: integer(env, "HUB_MEDIA_QUEUE", 16, 1, 10_000),
     scrubIntervalSeconds: integer(env, "HUB_SCRUB_INTERVAL", 6 * 3600, 0, 30 * 86400),
     retentionSweepAt: timeOfDay(env, "HUB_RETENTION_SWEEP_AT", "02:30"),
+    archiveMaxDeferSeconds: integer(env, "HUB_ARCHIVE_MAX_DEFER", 900, 0, 86400),
     plugins: (env.HUB_PLUGINS ?? "").trim(),
     auditSigningKeyFile: env.HUB_AUDIT_SIGNING_KEY || null,
     auditCheckpointEvery: integer(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000),

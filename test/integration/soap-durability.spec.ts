@@ -70,6 +70,7 @@ describe.each<Topology>(["embedded-sqlite", "postgres", "cluster-nats-postgres"]
       HUB_DEMO_PASSWORD: DEMO_PASSWORD,
       HUB_NAMESPACE: `soap-kill-${run}`,
       HUB_SCRUB_INTERVAL: "0",
+      HUB_ARCHIVE_MAX_DEFER: "3",
     };
 
     afterAll(async () => {

@@ -106,6 +106,8 @@ export async function startHarness(
     LOG_LEVEL: process.env.HUB_TEST_LOG_LEVEL ?? "error",
     HUB_DEMO_PASSWORD: DEMO_PASSWORD,
     HUB_NAMESPACE: `test-${run}`,
+    // A loaded test machine is never idle: archives must not wait the production quarter of an hour for it.
+    HUB_ARCHIVE_MAX_DEFER: "3",
     ...extraEnv,
   };
   const pgUrl = process.env.HUB_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";

@@ -82,6 +82,25 @@ describe("Archiver", () => {
     expect(await archiver(queue, [idle]).pass()).toMatchObject({ archived: 1, deferred: false });
   });
 
+  it("runs an item waiting longer than maxDeferMs even on a busy node (a node that is never idle)", async () => {
+    const { queue, log } = memoryQueue([item("a")]);
+    const make = (now: Date) =>
+      new Archiver({
+        queue,
+        verify: async () => ({ ok: true }),
+        load: () => busy,
+        now: () => now,
+        log: () => undefined,
+        maxDeferMs: 60_000,
+      });
+    expect(await make(new Date(T0.getTime() + 59_999)).pass()).toMatchObject({ archived: 0, deferred: true });
+    expect(log).toEqual([]);
+    expect(await make(new Date(T0.getTime() + 60_000)).pass()).toMatchObject({
+      archived: 1,
+      deferred: false,
+    });
+  });
+
   it("stops in the middle of a pass when the node becomes busy", async () => {
     const { queue, log } = memoryQueue([item("a"), item("b"), item("c")]);
     expect(await archiver(queue, [idle, busy]).pass()).toMatchObject({ archived: 1, deferred: true });

@@ -28,6 +28,8 @@ export interface ArchiverDeps {
   load(): LoadReading;
   now(): Date;
   log(level: "debug" | "info" | "warn", message: string, facts?: object): void;
+  /** An item waiting longer than this since it was requested runs even on a busy node: idle time may never come. */
+  maxDeferMs?: number;
 }
 
 export interface ArchivePass {
@@ -61,7 +63,9 @@ export class Archiver {
     const items = await deps.queue.due(deps.now(), PER_PASS);
     for (const item of items) {
       const load = deps.load();
-      if (load.busy) {
+      const waited = deps.now().getTime() - Date.parse(item.requestedAt);
+      const overdue = deps.maxDeferMs !== undefined && waited >= deps.maxDeferMs;
+      if (load.busy && !overdue) {
         deps.log("debug", "archive deferred: the node is busy", load);
         result.deferred = true;
         break;

@@ -330,6 +330,7 @@ export function createLegacyFaceService(
         load: () => load.read(),
         now: rt.clock,
         log,
+        maxDeferMs: rt.config.archiveMaxDeferSeconds * 1000,
         async verify(recordingId) {
           try {
             const report = await scrubRecordings(rt.db, evidence.store, { id: recordingId });
