@@ -507,6 +507,7 @@ async function bench(kind: "sqlite" | "postgres"): Promise<boolean> {
   } finally {
     await store.close();
     await rt.db.close();
+    await rt.plugins.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   return ok;

@@ -100,6 +100,7 @@ async function evidenceVerify(args: readonly string[], out: Out): Promise<number
     return report.ok ? 0 : 1;
   } finally {
     await runtime.db.close();
+    await runtime.plugins.close();
   }
 }
 
@@ -113,6 +114,7 @@ async function retentionSweep(args: readonly string[], out: Out): Promise<number
   if (asOfGiven && (!asOf || !isIsoDay(asOf))) {
     out.error("retention sweep: --as-of needs a day YYYY-MM-DD");
     await runtime.db.close();
+    await runtime.plugins.close();
     return 2;
   }
   if (asOf && asOf > today) {
@@ -120,6 +122,7 @@ async function retentionSweep(args: readonly string[], out: Out): Promise<number
       `retention sweep: --as-of ${asOf} is after today (${today}); nothing is swept ahead of its day`,
     );
     await runtime.db.close();
+    await runtime.plugins.close();
     return 2;
   }
   const store = openEvidenceStore(
@@ -153,6 +156,7 @@ async function retentionSweep(args: readonly string[], out: Out): Promise<number
   } finally {
     await store.close();
     await runtime.db.close();
+    await runtime.plugins.close();
   }
 }
 
@@ -175,6 +179,7 @@ async function bootstrap(args: readonly string[], out: Out): Promise<number> {
     return 0;
   } finally {
     await runtime.db.close();
+    await runtime.plugins.close();
   }
 }
 

@@ -92,6 +92,47 @@ describe("configuration", () => {
     ).toEqual(["https://teller.bank.example", "http://10.1.2.3:8080"]);
   });
 
+  it("links to the hub at HUB_PUBLIC_URL, by default at HOST and PORT", () => {
+    expect(loadConfig({}).publicUrl).toBe("http://127.0.0.1:8080");
+    expect(loadConfig({ HOST: "10.1.2.3", PORT: "9090" }).publicUrl).toBe("http://10.1.2.3:9090");
+    expect(loadConfig({ HUB_PUBLIC_URL: "https://hub.bank.example/" }).publicUrl).toBe(
+      "https://hub.bank.example",
+    );
+    expect(loadConfig({ HUB_PUBLIC_URL: "https://www.bank.example/dual-record/" }).publicUrl).toBe(
+      "https://www.bank.example/dual-record",
+    );
+    for (const bad of [
+      "hub.bank.example",
+      "ftp://hub",
+      "https://u:p@hub",
+      "https://hub/?a=1",
+      "https://hub/#x",
+    ])
+      expect(() => loadConfig({ HUB_PUBLIC_URL: bad })).toThrow(
+        /HUB_PUBLIC_URL: must be an http\(s\) address/,
+      );
+  });
+
+  it("passes over the plugin outbox every 5 seconds by default (1–3600)", () => {
+    expect(loadConfig({}).pluginOutboxIntervalSeconds).toBe(5);
+    expect(loadConfig({ HUB_PLUGIN_OUTBOX_INTERVAL: "1" }).pluginOutboxIntervalSeconds).toBe(1);
+    expect(() => loadConfig({ HUB_PLUGIN_OUTBOX_INTERVAL: "0" })).toThrow(
+      /HUB_PLUGIN_OUTBOX_INTERVAL: must be between 1 and 3600/,
+    );
+  });
+
+  it("syncs the catalog hourly and asks about 1000 holdings per sweep by default; 0 turns either off", () => {
+    expect(loadConfig({})).toMatchObject({ catalogSyncIntervalSeconds: 3600, retentionHoldingsBatch: 1000 });
+    expect(loadConfig({ HUB_CATALOG_SYNC_INTERVAL: "0", HUB_RETENTION_HOLDINGS_BATCH: "0" })).toMatchObject({
+      catalogSyncIntervalSeconds: 0,
+      retentionHoldingsBatch: 0,
+    });
+    expect(() => loadConfig({ HUB_CATALOG_SYNC_INTERVAL: "hourly" })).toThrow(/HUB_CATALOG_SYNC_INTERVAL/);
+    expect(() => loadConfig({ HUB_RETENTION_HOLDINGS_BATCH: "1000000" })).toThrow(
+      /HUB_RETENTION_HOLDINGS_BATCH: must be between 0 and 100000/,
+    );
+  });
+
   it("parses durations and sizes within bounds", () => {
     expect(parseDuration("X", "8h")).toBe(28800);
     expect(parseDuration("X", "3600")).toBe(3600);

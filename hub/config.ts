@@ -66,6 +66,10 @@ export interface HubConfig {
   scrubIntervalSeconds: number;
   /** Beijing time of day ("HH:MM") of the daily retention sweep; null: not scheduled (HUB_RETENTION_SWEEP_AT=off). */
   retentionSweepAt: string | null;
+  /** Holdings asked about per retention sweep (holdings.fullRedemption), oldest-asked first; 0: none. */
+  retentionHoldingsBatch: number;
+  /** Seconds between scheduled catalog syncs from products.list (0: only POST /api/v1/products/sync). */
+  catalogSyncIntervalSeconds: number;
   /** Seconds an archive waits for the node to be idle before it runs anyway. */
   archiveMaxDeferSeconds: number;
   /**
@@ -73,6 +77,10 @@ export interface HubConfig {
    * manifest file; `PluginHost.fromEnv` (plugins/sdk) parses and checks it.
    */
   plugins: string;
+  /** Seconds between passes of the plugin outbox (pushes to the CRM, docs/plugins.md). */
+  pluginOutboxIntervalSeconds: number;
+  /** The hub's address as staff reach it (no trailing slash): links to recordings sent to other systems. */
+  publicUrl: string;
   auditSigningKeyFile: string | null;
   auditCheckpointEvery: number;
   auditCheckpointSeconds: number;
@@ -83,6 +91,8 @@ export interface HubConfig {
   soapBodyLimitBytes: number;
   /** Seconds between passes over the notification outbox (processing, or publishing to JetStream in a cluster). */
   outboxIntervalSeconds: number;
+  /** Seconds between pulls of the counter's sales of the day (capability sales.listByDay); 0: only on request. */
+  salesPullIntervalSeconds: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 }
 
@@ -118,8 +128,12 @@ export const ENVIRONMENT_VARIABLES = [
   "HUB_MEDIA_QUEUE",
   "HUB_SCRUB_INTERVAL",
   "HUB_RETENTION_SWEEP_AT",
+  "HUB_RETENTION_HOLDINGS_BATCH",
+  "HUB_CATALOG_SYNC_INTERVAL",
   "HUB_ARCHIVE_MAX_DEFER",
   "HUB_PLUGINS",
+  "HUB_PLUGIN_OUTBOX_INTERVAL",
+  "HUB_PUBLIC_URL",
   "HUB_AUDIT_SIGNING_KEY",
   "HUB_AUDIT_CHECKPOINT_EVERY",
   "HUB_AUDIT_CHECKPOINT_SECONDS",
@@ -127,6 +141,7 @@ export const ENVIRONMENT_VARIABLES = [
   "HUB_CORS_ORIGINS",
   "HUB_SOAP_BODY_LIMIT",
   "HUB_OUTBOX_INTERVAL",
+  "HUB_SALES_PULL_INTERVAL",
   "LOG_LEVEL",
 ] as const;
 
@@ -170,6 +185,27 @@ function origins(name: string, raw: string | undefined): string[] {
     }
   }
   return list;
+}
+
+const urlHost = (host: string) => (host.includes(":") ? `[${host}]` : host);
+
+/** An http(s) address without credentials, query or fragment; a path (behind a reverse proxy) is kept. */
+function publicUrl(env: Env, fallback: string): string {
+  const raw = (env.HUB_PUBLIC_URL ?? "").trim();
+  if (raw === "") return fallback;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    /* reported below */
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(
+      "HUB_PUBLIC_URL",
+      `must be an http(s) address like https://hub.bank.example, without user, query or fragment, got "${raw}"`,
+    );
+  }
+  return url.href.replace(/\/+$/, "");
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -324,8 +360,12 @@ export function loadConfig(env: Env = process.env): HubConfig {
     mediaQueueSize: integer(env, "HUB_MEDIA_QUEUE", 16, 1, 10_000),
     scrubIntervalSeconds: integer(env, "HUB_SCRUB_INTERVAL", 6 * 3600, 0, 30 * 86400),
     retentionSweepAt: timeOfDay(env, "HUB_RETENTION_SWEEP_AT", "02:30"),
+    retentionHoldingsBatch: integer(env, "HUB_RETENTION_HOLDINGS_BATCH", 1000, 0, 100_000),
+    catalogSyncIntervalSeconds: integer(env, "HUB_CATALOG_SYNC_INTERVAL", 3600, 0, 7 * 86400),
     archiveMaxDeferSeconds: integer(env, "HUB_ARCHIVE_MAX_DEFER", 900, 0, 86400),
     plugins: (env.HUB_PLUGINS ?? "").trim(),
+    pluginOutboxIntervalSeconds: integer(env, "HUB_PLUGIN_OUTBOX_INTERVAL", 5, 1, 3600),
+    publicUrl: publicUrl(env, `http://${urlHost(env.HOST || "127.0.0.1")}:${env.PORT || "8080"}`),
     auditSigningKeyFile: env.HUB_AUDIT_SIGNING_KEY || null,
     auditCheckpointEvery: integer(env, "HUB_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000),
     auditCheckpointSeconds: integer(env, "HUB_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86400),
@@ -333,6 +373,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
     corsOrigins: origins("HUB_CORS_ORIGINS", env.HUB_CORS_ORIGINS),
     soapBodyLimitBytes: size(env, "HUB_SOAP_BODY_LIMIT", 1024 ** 2, 1024, 64 * 1024 ** 2),
     outboxIntervalSeconds: integer(env, "HUB_OUTBOX_INTERVAL", 1, 1, 3600),
+    salesPullIntervalSeconds: integer(env, "HUB_SALES_PULL_INTERVAL", 900, 0, 86_400),
     logLevel: oneOf(env, "LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"] as const, "info"),
   };
 }

@@ -12,6 +12,8 @@ import { openEvidenceStore } from "./storage";
 import { alarmSink } from "./services/evidence-alarms";
 import { FieldCipher } from "./crypto/field-cipher";
 import type { HubRuntime } from "./runtime";
+import { openPluginHost } from "./plugins";
+import type { PluginHost } from "../plugins/sdk";
 import { SchemaRegistry } from "./schemas";
 import { createAccessService } from "./services/access/access.service";
 import { auditMiddleware } from "./services/audit/audit.middleware";
@@ -41,6 +43,8 @@ export interface Hub {
   demo: DemoSeedResult | null;
   /** Base URL of the gateway, when this node runs one. */
   url: string | null;
+  /** The bank systems' adapters this node runs (HUB_PLUGINS); null on a node without a database. */
+  plugins: PluginHost | null;
   stop(): Promise<void>;
 }
 
@@ -67,6 +71,8 @@ export async function openRuntime(
   metrics = new HubMetrics(),
   schemas = new SchemaRegistry(),
 ): Promise<HubRuntime> {
+  // Checked before the database opens: a wrong HUB_PLUGINS stops the node with its coded error (HUB_PLUGIN_*).
+  const plugins = openPluginHost(config);
   const db = await openDatabase(config.database);
   try {
     if (config.migrate === "auto") await db.migrate();
@@ -97,9 +103,11 @@ export async function openRuntime(
       keyRing: new KeyRing(loadMasterKey(config)),
       clock,
       metrics,
+      plugins,
     };
   } catch (err) {
     await db.close();
+    await plugins.close();
     throw err;
   }
 }
@@ -121,6 +129,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
       if (config.demo) demo = await seedDemoData(runtime);
     } catch (err) {
       await db.close();
+      await runtime.plugins.close();
       throw err;
     }
   }
@@ -167,6 +176,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     await broker.start();
   } catch (err) {
     await db?.close();
+    await runtime?.plugins.close();
     metrics.stop();
     load.stop();
     throw err;
@@ -186,9 +196,11 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     db,
     demo,
     url,
+    plugins: runtime?.plugins ?? null,
     async stop() {
       await broker.stop();
       await db?.close();
+      await runtime?.plugins.close();
       metrics.stop();
       load.stop();
     },

@@ -14,6 +14,10 @@ function banner(hub: Hub): string {
   lines.push(`  Node:     ${hub.broker.nodeID}  services: ${hub.config.services.join(", ")}`);
   if (hub.config.database.type === "sqlite") lines.push(`  Database: SQLite ${hub.config.database.file}`);
   else lines.push(`  Database: ${hub.config.database.type}`);
+  if (hub.plugins) {
+    const plugins = hub.plugins.plugins.map((p) => `${p.name} (${p.transport})`);
+    lines.push(`  Plugins:  ${plugins.length ? plugins.join(", ") : "none (HUB_PLUGINS, docs/plugins.md)"}`);
+  }
   if (hub.demo) {
     lines.push("  演示账户 Demo users:");
     for (const u of DEMO_USERS) lines.push(`    ${u.username.padEnd(15)} ${u.role.padEnd(15)} ${u.orgCode}`);

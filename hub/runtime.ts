@@ -1,3 +1,4 @@
+import type { PluginHost } from "../plugins/sdk";
 import type { HubConfig } from "./config";
 import type { FieldCipher } from "./crypto/field-cipher";
 import type { Database } from "./db/database";
@@ -19,4 +20,6 @@ export interface HubRuntime {
   keyRing: KeyRing;
   clock: () => Date;
   metrics: HubMetrics;
+  /** The bank systems' adapters (HUB_PLUGINS), asked by capability; none configured answers `has() === false`. */
+  plugins: PluginHost;
 }

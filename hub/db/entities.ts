@@ -781,6 +781,47 @@ export const SupplementApplicationEntity = new EntitySchema<SupplementApplicatio
   },
 });
 
+/** A call owed to a bank system through a plugin (crm.pushActivity), delivered by the plugin outbox worker. */
+export interface PluginOutboxRow {
+  id: string;
+  capability: string;
+  dedupeKey: string;
+  /** JSON: the capability's request. */
+  payload: string;
+  state: "pending" | "delivered" | "failed";
+  attempts: number;
+  faults: number;
+  nextAttemptAt: string;
+  claimedUntil: string | null;
+  claimedBy: string | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  /** JSON: the system's answer. */
+  result: string | null;
+}
+
+export const PluginOutboxEntity = new EntitySchema<PluginOutboxRow>({
+  name: "PluginOutbox",
+  tableName: "plugin_outbox",
+  columns: {
+    id: { type: "varchar", length: 32, primary: true },
+    capability: { type: "varchar", length: 64 },
+    dedupeKey: { name: "dedupe_key", type: "varchar", length: 128 },
+    payload: { type: "text" },
+    state: { type: "varchar", length: 12 },
+    attempts: { type: "int" },
+    faults: { type: "int" },
+    nextAttemptAt: { name: "next_attempt_at", type: "varchar", length: 30 },
+    claimedUntil: when("claimed_until"),
+    claimedBy: { name: "claimed_by", type: "varchar", length: 32, nullable: true },
+    lastError: { name: "last_error", type: "varchar", length: 500, nullable: true },
+    createdAt: { name: "created_at", type: "varchar", length: 30 },
+    deliveredAt: when("delivered_at"),
+    result: { type: "text", nullable: true },
+  },
+});
+
 export const ENTITIES = [
   OrgUnitEntity,
   UserEntity,
@@ -805,4 +846,5 @@ export const ENTITIES = [
   TransactionBindingEntity,
   RecordingArchiveEntity,
   SupplementApplicationEntity,
+  PluginOutboxEntity,
 ];

@@ -35,7 +35,7 @@ const EXPECTED_ACTIONS = `
   supplement.apply supplement.authorize callback.create voucher.print spotcheck.perform
   report.read report.export reconciliation.read
   recordingRequired.set retention.configure questionnaire.configure riskAssessment.configure dispute.manage transaction.notify
-  redemption.record recycleBin.restore
+  redemption.record recycleBin.restore plugins.read
 `;
 
 const EXPECTED_GRANTS: Record<string, string> = {
@@ -61,7 +61,7 @@ const EXPECTED_GRANTS: Record<string, string> = {
     supplement.apply supplement.authorize callback.create voucher.print spotcheck.perform
     report.read report.export reconciliation.read
     recordingRequired.set retention.configure questionnaire.configure riskAssessment.configure dispute.manage transaction.notify
-    redemption.record recycleBin.restore`,
+    redemption.record recycleBin.restore plugins.read`,
   auditor: `
     org.read user.read audit.read audit.verify product.read customer.read
     recording.list recording.play recording.exportEvidence report.read report.export reconciliation.read`,
@@ -199,7 +199,7 @@ describe("permissions: the test matrix matches the module", () => {
   it("enumerates exactly the module's ACTIONS, each once", () => {
     expect(new Set(ALL_ACTIONS).size).toBe(ALL_ACTIONS.length);
     expect([...ACTIONS].sort()).toEqual([...ALL_ACTIONS].sort());
-    expect(ACTIONS.length).toBe(39);
+    expect(ACTIONS.length).toBe(40);
   });
 
   it("only grants actions that exist, each once", () => {

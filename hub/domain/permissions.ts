@@ -52,6 +52,7 @@ export const ACTIONS = [
   "transaction.notify",
   "redemption.record",
   "recycleBin.restore",
+  "plugins.read",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

@@ -3,14 +3,18 @@
  * transaction can have; the others check the grouping, the invariant and the message.
  */
 import {
+  counterSaleNotice,
   missingMessage,
+  salesToStore,
   outletReconciliation,
   reconcile,
   totalOf,
+  type CounterSaleFacts,
   type ReconciledTxn,
   type ReconciliationCounts,
 } from "./reconciliation";
 import {
+  normalizeNotice,
   TXN_RECORDING_STATUSES,
   TXN_STATUSES,
   type TxnRecordingStatus,
@@ -163,5 +167,73 @@ describe("outletReconciliation and totalOf", () => {
       missingCount: 2,
       message: "今日有2笔产品购买行为未进行录音录像",
     });
+  });
+});
+
+describe("the counter's list of sales (sales.listByDay)", () => {
+  const sale = (over: Partial<CounterSaleFacts> = {}): CounterSaleFacts => ({
+    saleNo: "GT20260302000001",
+    day: "2026-03-02",
+    time: "09:15:30",
+    orgCode: "310101",
+    staffNo: "T0001",
+    customerNo: "C0001",
+    productCode: "WM2026A",
+    amount: "50000.00",
+    status: "SUCCESS",
+    ...over,
+  });
+
+  it("is the notification the counter would have sent, at Beijing time", () => {
+    const notice = counterSaleNotice(sale());
+    expect(notice).toEqual({
+      txnId: "GT20260302000001",
+      sourceSystem: "COUNTER",
+      customerNo: "C0001",
+      productCode: "WM2026A",
+      amount: "50000.00",
+      branchCode: "310101",
+      tellerId: "T0001",
+      tradeTime: "2026-03-02T09:15:30+08:00",
+      status: "SUCCESS",
+    });
+    const normalized = normalizeNotice(notice);
+    expect(normalized.ok && normalized.value.tradeDay).toBe("2026-03-02");
+    expect(normalized.ok && normalized.value.tradeTime).toBe("2026-03-02T01:15:30.000Z");
+  });
+
+  it("counts a sale without a time on its own day (not the day before in UTC)", () => {
+    const normalized = normalizeNotice(counterSaleNotice(sale({ time: null })));
+    expect(normalized.ok && normalized.value.tradeDay).toBe("2026-03-02");
+    expect(normalized.ok && normalized.value.tradeTime).toBe("2026-03-01T16:00:00.000Z");
+  });
+
+  it("keeps a reversal a reversal", () => {
+    expect(counterSaleNotice(sale({ status: "REVERSED" })).status).toBe("REVERSED");
+  });
+
+  it.each([
+    ["unknown sale", undefined, "SUCCESS", true],
+    ["unknown reversal", undefined, "REVERSED", true],
+    ["known purchase listed again", "SUCCESS", "SUCCESS", false],
+    ["known purchase now reversed", "SUCCESS", "REVERSED", true],
+    ["reversal already held", "REVERSED", "REVERSED", false],
+    ["held as reversed, listed as sale", "REVERSED", "SUCCESS", false],
+  ] as const)("%s → stored: %s", (_name, held, listed, stored) => {
+    const known = new Map<string, TxnStatus>(held ? [["S1", held]] : []);
+    expect(salesToStore([sale({ saleNo: "S1", status: listed })], known).length).toBe(stored ? 1 : 0);
+  });
+
+  it("takes a sale listed twice once, the later entry", () => {
+    const listed = [
+      sale({ saleNo: "S1", status: "SUCCESS" }),
+      sale({ saleNo: "S2" }),
+      sale({ saleNo: "S1", status: "REVERSED" }),
+    ];
+    const result = salesToStore(listed, new Map());
+    expect(result.map((s) => [s.saleNo, s.status])).toEqual([
+      ["S1", "REVERSED"],
+      ["S2", "SUCCESS"],
+    ]);
   });
 });

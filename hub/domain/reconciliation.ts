@@ -7,9 +7,12 @@
  * `salesCount = recordedCount + missingCount + notRequiredCount` always holds. When sales outnumber recordings the
  * teller is told "今日有N笔产品购买行为未进行录音录像", N being `missingCount`.
  *
+ * The counter's own list of the day's sales (capability `sales.listByDay`) fills in purchases it never notified: each
+ * listed sale becomes the notification it would have sent (`counterSaleNotice`), stored once like any other.
+ *
  * Pure functions only: the caller gives each transaction's recording status as of the day it asks.
  */
-import type { TxnRecordingStatus, TxnStatus } from "./transaction-binding";
+import type { TransactionNotice, TxnRecordingStatus, TxnStatus } from "./transaction-binding";
 
 export interface ReconciledTxn {
   txnId: string;
@@ -138,4 +141,50 @@ export function outletReconciliation(
     (t) => t.branchCode === branchCode && (tellerId === undefined || t.tellerId === tellerId),
   );
   return reconcile(mine)[0] ?? { branchCode, ...emptyCounts(), tellers: [] };
+}
+
+/** What the counter lists of one sale (capability `sales.listByDay`). */
+export interface CounterSaleFacts {
+  /** 交易流水号: the txnId the counter notifies the same purchase with. */
+  saleNo: string;
+  day: string;
+  /** `HH:MM:SS` Beijing time, or null when the counter keeps only the day. */
+  time: string | null;
+  orgCode: string;
+  staffNo: string;
+  customerNo: string;
+  productCode: string;
+  amount: string;
+  status: TxnStatus;
+}
+
+/** The notification a listed sale stands for; a sale without a time counts at the start of its day. */
+export function counterSaleNotice(sale: CounterSaleFacts): TransactionNotice {
+  return {
+    txnId: sale.saleNo,
+    sourceSystem: "COUNTER",
+    customerNo: sale.customerNo,
+    productCode: sale.productCode,
+    amount: sale.amount,
+    branchCode: sale.orgCode,
+    tellerId: sale.staffNo,
+    tradeTime: `${sale.day}T${sale.time ?? "00:00:00"}+08:00`,
+    status: sale.status,
+  };
+}
+
+/**
+ * The listed sales the hub must still store: those it has never heard of, and purchases it holds as SUCCESS that the
+ * counter now lists as reversed. A sale listed twice is taken once (the later entry: a reversal follows its sale).
+ */
+export function salesToStore<S extends Pick<CounterSaleFacts, "saleNo" | "status">>(
+  sales: readonly S[],
+  known: ReadonlyMap<string, TxnStatus>,
+): S[] {
+  const latest = new Map<string, S>();
+  for (const sale of sales) latest.set(sale.saleNo, sale);
+  return [...latest.values()].filter((sale) => {
+    const held = known.get(sale.saleNo);
+    return held === undefined || (held === "SUCCESS" && sale.status === "REVERSED");
+  });
 }

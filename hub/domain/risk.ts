@@ -95,6 +95,8 @@ export interface Assessment {
   /** Last day the assessment is valid, inclusive, `YYYY-MM-DD`. */
   validUntil: string;
   source: AssessmentSource;
+  /** For source "system": the plugin (bank system) that reported it. */
+  provider?: string;
   /** ISO timestamp when the hub stored it; breaks ties between assessments of the same day. */
   recordedAt?: string;
 }

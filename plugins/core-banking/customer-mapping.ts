@@ -1,4 +1,4 @@
-import { cardLast4, day, text, type IdType, type LegacyCustomer } from "../sdk";
+import { text, type IdType } from "../sdk";
 
 /** The core's certificate types (征信 codes) in the hub's words. */
 const CERT_TYPES: Readonly<Record<string, IdType>> = {
@@ -11,26 +11,4 @@ const CERT_TYPES: Readonly<Record<string, IdType>> = {
 
 export function idTypeOfCertType(code: unknown): IdType {
   return CERT_TYPES[text(code) ?? ""] ?? "OTHER";
-}
-
-export function customer(fields: {
-  customerNo: unknown;
-  name: unknown;
-  idType: IdType;
-  idNumber: unknown;
-  phone: unknown;
-  birthDate: unknown;
-  cards: readonly unknown[];
-  orgCode: unknown;
-}): LegacyCustomer {
-  return {
-    customerNo: text(fields.customerNo),
-    name: text(fields.name),
-    idType: fields.idType,
-    idNumber: text(fields.idNumber)?.toUpperCase(),
-    phone: text(fields.phone),
-    birthDate: day(fields.birthDate),
-    cardLast4: cardLast4(fields.cards),
-    orgCode: text(fields.orgCode),
-  } as LegacyCustomer;
 }

@@ -55,6 +55,7 @@ export { SYSTEM_CLOCK, type Clock } from "./clock";
 export type { PluginLogger } from "./logger";
 export { checkReturnCode } from "./esb";
 export { asArray, cardLast4, compactDay, day, int, text, time, yuan } from "./values";
+export { assessmentAnswer, legacyCustomer, type RawAssessment, type RawCustomer } from "./answers";
 export { register as registerTransport, resolve as resolveTransport } from "./transports/index";
 export type {
   CallOptions,

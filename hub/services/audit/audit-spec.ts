@@ -1,3 +1,5 @@
+import type { EntryDraft } from "../../domain/audit-chain";
+
 /**
  * Declared on an action (`audit: {...}`) to have every call of it written to the audit trail, whatever the
  * outcome. The handler may put before/after or other facts in `ctx.locals.auditDetails`.
@@ -24,4 +26,11 @@ declare module "moleculer" {
 export interface AuditLocals {
   auditDetails?: Record<string, unknown>;
   auditActor?: { role: string; org: string };
+  /**
+   * Set by the audit middleware: the `ok` entry this call gets (with `details`, else `auditDetails`), for a handler
+   * that commits it in the same transaction as what it audits.
+   */
+  auditDraft?: (result: unknown, details?: Record<string, unknown>) => EntryDraft;
+  /** The handler committed its entry (from `auditDraft`): on success the middleware writes none. */
+  auditCommitted?: boolean;
 }

@@ -9,10 +9,12 @@ describe("audit middleware", () => {
   let metrics: HubMetrics;
   let failuresLeft = 0;
   const appended: any[] = [];
+  const ownCommits: any[] = [];
 
   beforeEach(async () => {
     failuresLeft = 0;
     appended.length = 0;
+    ownCommits.length = 0;
     metrics = new HubMetrics();
     broker = new ServiceBroker({
       logger: false,
@@ -40,6 +42,17 @@ describe("audit middleware", () => {
           handler: () => "done",
         },
         plain: { handler: () => "not audited" },
+        // Commits its entry itself, with what it audits (as the SOAP face's NotifyTransaction does).
+        store: {
+          audit: { action: "thing.store", target: (p: any) => `thing:${p.id}` },
+          handler: (ctx: any) => {
+            const result = { id: ctx.params.id, stored: true };
+            ownCommits.push(ctx.locals.auditDraft(result, { outcome: "new" }));
+            if (ctx.params.fail) throw new Error("disk full");
+            ctx.locals.auditCommitted = true;
+            return result;
+          },
+        },
       },
     });
     await broker.start();
@@ -92,5 +105,42 @@ describe("audit middleware", () => {
     });
     expect(appended).toHaveLength(0);
     expect(metrics.auditFailures.family().samples[0].value).toBe(1);
+  });
+
+  it("writes nothing for a handler that committed its own entry, drafted exactly as the middleware would", async () => {
+    const meta = {
+      user: { username: "sys.counter", role: "system", orgCode: "000000" },
+      clientIp: "10.1.2.4",
+    };
+    await expect(broker.call("things.store", { id: "9" }, { meta })).resolves.toEqual({
+      id: "9",
+      stored: true,
+    });
+    expect(appended).toEqual([]);
+    expect(ownCommits).toEqual([
+      {
+        at: "2026-11-23T10:00:00.000Z",
+        kind: "audit",
+        actor: "sys.counter",
+        role: "system",
+        org: "000000",
+        action: "thing.store",
+        target: "thing:9",
+        result: "ok",
+        ip: "10.1.2.4",
+        details: { outcome: "new" },
+      },
+    ]);
+  });
+
+  it("still audits the failure of a handler that drafted its entry but did not commit it", async () => {
+    await expect(broker.call("things.store", { id: "9", fail: true })).rejects.toThrow("disk full");
+    expect(appended).toEqual([
+      expect.objectContaining({
+        action: "thing.store",
+        result: "failed",
+        details: { error: "HUB_INTERNAL" },
+      }),
+    ]);
   });
 });

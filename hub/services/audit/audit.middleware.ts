@@ -33,7 +33,9 @@ async function appendWithRetries(ctx: HubContext, draft: EntryDraft): Promise<vo
 
 /**
  * Writes one audit entry for every call of an action that declares `audit`, after it ran, and fails the call
- * if the entry cannot be written: a read that cannot be audited must not be served.
+ * if the entry cannot be written: a read that cannot be audited must not be served. A handler may instead commit
+ * the entry of its success itself, in the transaction of what it audits (`ctx.locals.auditDraft`, then
+ * `auditCommitted`): one commit for both, where the separate append would cost a second one.
  */
 export function auditMiddleware(clock: () => Date, metrics: HubMetrics): Middleware {
   const middleware = {
@@ -43,6 +45,28 @@ export function auditMiddleware(clock: () => Date, metrics: HubMetrics): Middlew
       if (!spec) return handler;
       return async function audited(this: unknown, ctx: HubContext) {
         const params = (ctx.params ?? {}) as Record<string, unknown>;
+        const locals = (ctx as unknown as { locals: AuditLocals }).locals;
+        const draftOf = (
+          outcome: AuditResult,
+          result: unknown,
+          facts: Record<string, unknown>,
+        ): EntryDraft => {
+          const user = ctx.meta.user ?? null;
+          return {
+            at: clock().toISOString(),
+            kind: "audit",
+            actor: user?.username ?? spec.actor?.(params) ?? null,
+            role: user?.role ?? locals.auditActor?.role ?? null,
+            org: user?.orgCode ?? locals.auditActor?.org ?? null,
+            action: typeof spec.action === "function" ? spec.action(params) : spec.action,
+            target: spec.target?.(params, result) ?? null,
+            result: outcome,
+            ip: ctx.meta.clientIp ?? null,
+            details: Object.keys(facts).length ? jsonSafe(facts) : null,
+          };
+        };
+        locals.auditDraft = (result, details) =>
+          draftOf("ok", result, { ...(details ?? locals.auditDetails) });
         let outcome: AuditResult = "ok";
         let result: unknown;
         let failure: unknown;
@@ -52,22 +76,11 @@ export function auditMiddleware(clock: () => Date, metrics: HubMetrics): Middlew
           outcome = resultOf(err);
           failure = err;
         }
-        const user = ctx.meta.user ?? null;
-        const locals = (ctx as unknown as { locals: AuditLocals }).locals;
+        // Committed by the handler together with what it audits: written once, already durable.
+        if (!failure && locals.auditCommitted) return result;
         const details: Record<string, unknown> = { ...(locals.auditDetails ?? {}) };
         if (failure) details.error = failure instanceof HubError ? failure.type : "HUB_INTERNAL";
-        const draft: EntryDraft = {
-          at: clock().toISOString(),
-          kind: "audit",
-          actor: user?.username ?? spec.actor?.(params) ?? null,
-          role: user?.role ?? locals.auditActor?.role ?? null,
-          org: user?.orgCode ?? locals.auditActor?.org ?? null,
-          action: typeof spec.action === "function" ? spec.action(params) : spec.action,
-          target: spec.target?.(params, result) ?? null,
-          result: outcome,
-          ip: ctx.meta.clientIp ?? null,
-          details: Object.keys(details).length ? jsonSafe(details) : null,
-        };
+        const draft = draftOf(outcome, result, details);
         try {
           await appendWithRetries(ctx, draft);
         } catch (err) {

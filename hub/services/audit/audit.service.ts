@@ -1,10 +1,11 @@
 import type { ServiceSchema } from "moleculer";
-import type { EntryDraft } from "../../domain/audit-chain";
+import type { EntityManager } from "typeorm";
+import type { ChainEntry, EntryDraft } from "../../domain/audit-chain";
 import { AuditEntryEntity } from "../../db/entities";
 import type { HubRuntime } from "../../runtime";
 import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
 import { healthAction } from "../health.mixin";
-import { appendEntries, checkpointHead, fromRow, verifyStoredChain } from "./chain-store";
+import { appendEntries, appendEntriesIn, checkpointHead, fromRow, verifyStoredChain } from "./chain-store";
 
 interface Pending {
   draft: EntryDraft;
@@ -18,6 +19,32 @@ const MAX_BATCH = 500;
  * pause, each request would run to its own COMMIT (and fsync) before the next one could even queue.
  */
 const COMMIT_WINDOW_MS = 1;
+
+/**
+ * Appends audit entries inside another service's transaction (the SOAP face's notifications: the purchase and the
+ * entry of the call that stored it commit together), to the same chain as the audit service, whichever node.
+ */
+export interface AuditWriter {
+  append(manager: EntityManager, drafts: readonly EntryDraft[]): Promise<ChainEntry[]>;
+  /** After the transaction committed: the metrics count what is durable. */
+  committed(entries: number): void;
+}
+
+export function auditWriter(rt: HubRuntime): AuditWriter {
+  return {
+    append: (manager, drafts) =>
+      appendEntriesIn(rt.db, manager, drafts, {
+        privateKey: rt.auditKeys.privateKey,
+        checkpointEvery: rt.config.auditCheckpointEvery,
+        now: rt.clock,
+      }),
+    committed(entries) {
+      if (!entries) return;
+      rt.metrics.auditEntries.inc({}, entries);
+      rt.metrics.auditBatches.inc();
+    },
+  };
+}
 
 export interface AuditListParams {
   from?: string;

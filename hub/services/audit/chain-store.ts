@@ -102,42 +102,55 @@ export async function appendEntries(
   drafts: readonly EntryDraft[],
   options: AppendOptions,
 ): Promise<ChainEntry[]> {
-  return db.transaction(async (manager) => {
-    const head = await lockHead(db, manager);
-    const entries = sealEntries(head, drafts);
-    // One fixed statement per row: prepared once, whatever the batch size.
-    for (const r of entries.map(toRow)) {
-      await db.query(manager, INSERT_ENTRY, [
-        r.seq,
-        r.at,
-        r.kind,
-        r.actor,
-        r.role,
-        r.org,
-        r.action,
-        r.target,
-        r.result,
-        r.ip,
-        r.details,
-        r.prevHash,
-        r.hash,
-      ]);
-    }
-    if (options.alongside) await options.alongside(manager, entries);
-    const last = entries[entries.length - 1];
-    await db.query(manager, 'UPDATE "audit_head" SET "seq" = ?, "hash" = ? WHERE "id" = 1', [
-      last.seq,
-      last.hash,
+  return db.transaction((manager) => appendEntriesIn(db, manager, drafts, options));
+}
+
+/**
+ * The same inside a transaction the caller holds, so that the entries commit with the caller's own writes or not
+ * at all. The head row stays locked until that transaction ends: lock it last (PostgreSQL), after any row the
+ * caller locks, so that two writers never wait for each other's locks in opposite order.
+ */
+export async function appendEntriesIn(
+  db: Database,
+  manager: EntityManager,
+  drafts: readonly EntryDraft[],
+  options: AppendOptions,
+): Promise<ChainEntry[]> {
+  if (!drafts.length) return [];
+  const head = await lockHead(db, manager);
+  const entries = sealEntries(head, drafts);
+  // One fixed statement per row: prepared once, whatever the batch size.
+  for (const r of entries.map(toRow)) {
+    await db.query(manager, INSERT_ENTRY, [
+      r.seq,
+      r.at,
+      r.kind,
+      r.actor,
+      r.role,
+      r.org,
+      r.action,
+      r.target,
+      r.result,
+      r.ip,
+      r.details,
+      r.prevHash,
+      r.hash,
     ]);
-    if (options.privateKey && last.seq - (await lastCheckpointSeq(db, manager)) >= options.checkpointEvery) {
-      await insertCheckpoint(manager, options.privateKey, {
-        seq: last.seq,
-        hash: last.hash,
-        at: options.now().toISOString(),
-      });
-    }
-    return entries;
-  });
+  }
+  if (options.alongside) await options.alongside(manager, entries);
+  const last = entries[entries.length - 1];
+  await db.query(manager, 'UPDATE "audit_head" SET "seq" = ?, "hash" = ? WHERE "id" = 1', [
+    last.seq,
+    last.hash,
+  ]);
+  if (options.privateKey && last.seq - (await lastCheckpointSeq(db, manager)) >= options.checkpointEvery) {
+    await insertCheckpoint(manager, options.privateKey, {
+      seq: last.seq,
+      hash: last.hash,
+      at: options.now().toISOString(),
+    });
+  }
+  return entries;
 }
 
 async function insertCheckpoint(

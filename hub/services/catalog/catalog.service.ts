@@ -1,4 +1,4 @@
-import type { ServiceSchema } from "moleculer";
+import type { Service, ServiceSchema } from "moleculer";
 import { Like } from "typeorm";
 import {
   effectiveRecordingRequired,
@@ -23,7 +23,9 @@ import { HubError, ValidationError, type FieldProblem } from "../../errors/hub-e
 import type { HubRuntime } from "../../runtime";
 import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
 import type { AuditLocals } from "../audit/audit-spec";
+import { appendEntries } from "../audit/chain-store";
 import { healthAction } from "../health.mixin";
+import { claimScheduledSync, syncProducts, type ProductSyncDeps, type SyncResult } from "./product-sync";
 
 type Locals = { locals: AuditLocals };
 
@@ -85,6 +87,23 @@ export function productView(p: ProductRow) {
 /** Products: what is sold, its risk, its texts, and whether selling it must be recorded at a given outlet. */
 export function createCatalogService(rt: HubRuntime): ServiceSchema {
   const products = () => rt.db.manager.getRepository(ProductEntity);
+
+  /** Products synced from the systems of record; `emit` tells retention which products' dates moved. */
+  const syncDeps = (emit: (code: string) => void): ProductSyncDeps => ({
+    db: rt.db,
+    plugins: rt.plugins,
+    now: rt.clock,
+    append: (drafts, alongside) =>
+      appendEntries(rt.db, drafts, {
+        privateKey: rt.auditKeys.privateKey,
+        checkpointEvery: rt.config.auditCheckpointEvery,
+        now: rt.clock,
+        alongside,
+      }),
+    productChanged: emit,
+  });
+  const syncSummary = (r: SyncResult) =>
+    r.providers.map(({ rejected, ...p }) => ({ ...p, rejectedCount: rejected.length }));
 
   async function overridesOf(ctx: HubContext<unknown>, productCode: string): Promise<RecordingOverride[]> {
     const rows = await rt.db.manager.getRepository(RecordingOverrideEntity).find({ where: { productCode } });
@@ -167,6 +186,30 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
           )
             ctx.emit("catalog.productChanged", { code }); // its recordings' retention is recomputed
           return productView(after);
+        },
+      },
+
+      /**
+       * 总行 takes the products changed in the systems of record (products.list) now, as the schedule does every
+       * HUB_CATALOG_SYNC_INTERVAL seconds (product-sync.ts).
+       */
+      syncProducts: {
+        timeout: 0,
+        audit: { action: "product.sync", target: () => null },
+        async handler(ctx: HubContext<Record<string, never>> & Locals) {
+          const root = await ctx.call<OrgRef>("org.root");
+          const actor = await authorize(ctx, "product.edit", root.code);
+          if (!rt.plugins.has("products.list"))
+            throw new HubError("HUB_PLUGIN_NO_PROVIDER", "no enabled plugin provides products.list", {
+              capability: "products.list",
+            });
+          const result = await syncProducts(
+            // Each product's retention recomputed as after a manual edit.
+            syncDeps((code) => ctx.emit("catalog.productChanged", { code })),
+            { username: actor.username, role: actor.role, orgCode: actor.orgCode },
+          );
+          ctx.locals.auditDetails = { providers: syncSummary(result) };
+          return result;
         },
       },
 
@@ -264,6 +307,36 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
           return { productType, ...result.after };
         },
       },
+    },
+
+    /** The scheduled sync: one node per interval (claimed in the settings table); off without a provider. */
+    async started(this: Service) {
+      const interval = rt.config.catalogSyncIntervalSeconds;
+      if (!interval || !rt.plugins.has("products.list")) return;
+      const self = this as Service & { syncTimer?: NodeJS.Timeout; syncing?: Promise<unknown> };
+      const tick = () => {
+        if (self.syncing) return;
+        self.syncing = claimScheduledSync(rt.db, rt.clock(), interval)
+          .then(async (claimed) => {
+            if (!claimed) return;
+            const result = await syncProducts(
+              syncDeps((code) => this.broker.emit("catalog.productChanged", { code })),
+            );
+            const failed = result.providers.filter((p) => p.error || p.rejected.length);
+            this.logger[failed.length ? "warn" : "info"]("catalog sync", syncSummary(result));
+          })
+          .catch((err) => this.logger.error("catalog sync failed; retried at the next interval", err))
+          .finally(() => (self.syncing = undefined));
+      };
+      // Checked at least every minute, so that a node started late takes over a missed run soon.
+      self.syncTimer = setInterval(tick, Math.min(interval, 60) * 1000);
+      self.syncTimer.unref();
+    },
+
+    async stopped(this: Service) {
+      const self = this as Service & { syncTimer?: NodeJS.Timeout; syncing?: Promise<unknown> };
+      if (self.syncTimer) clearInterval(self.syncTimer);
+      await self.syncing;
     },
   };
 }

@@ -250,6 +250,17 @@ export const REST_ROUTES: readonly RestRoute[] = [
   },
   {
     method: "POST",
+    path: "/products/sync",
+    action: "catalog.syncProducts",
+    summary:
+      "同步产品 Take the products changed in the systems of record (products.list) now (head office; audited)",
+    tag: "products",
+    auth: true,
+    body: "rest/empty",
+    bodyOptional: true,
+  },
+  {
+    method: "POST",
     path: "/products/{code}/recording-overrides",
     action: "catalog.setRecordingOverride",
     summary: "是否双录 Decide for a subtree whether selling the product must be recorded",
@@ -603,6 +614,15 @@ export const REST_ROUTES: readonly RestRoute[] = [
     tag: "reconciliation",
     auth: true,
     query: "rest/reconciliation-query",
+  },
+  {
+    method: "GET",
+    path: "/plugins",
+    action: "legacy-face.plugins",
+    summary:
+      "外部系统 The bank systems' adapters: settings (secrets hidden), health, circuit and capability order (总行)",
+    tag: "reconciliation",
+    auth: true,
   },
 ];
 

@@ -49,10 +49,21 @@ describe("parseXml", () => {
     });
   });
 
+  it("keeps children in document order, reads CDATA and references as text, skips comments", async () => {
+    const root = await parseXml(
+      `<?xml version="1.0"?><r><b/><a/><b/><p><![CDATA[<&x>]]>&amp;&#x4E2D;<!-- no --> y</p></r>`,
+    );
+    expect(root.children.map((c) => c.local)).toEqual(["b", "a", "b", "p"]);
+    expect(root.children[3].text).toBe("<&x>&中 y");
+  });
+
   it.each([
     ["an unclosed element", "<a><b></a>"],
     ["text only", "hello"],
     ["an unknown entity", "<a>&nope;</a>"],
+    ["an unbound prefix", "<x:a/>"],
+    ["two root elements", "<a/><b/>"],
+    ["a control character", "<a>\u0001</a>"],
   ])("refuses %s as HUB_SOAP_MALFORMED", async (_name, text) => {
     expect((await refused(() => parseXml(text))).type).toBe("HUB_SOAP_MALFORMED");
   });

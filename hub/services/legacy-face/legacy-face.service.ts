@@ -9,6 +9,7 @@ import {
   type TransactionRow,
 } from "../../db/entities";
 import { businessDay } from "../../domain/business-day";
+import { addDays } from "../../domain/calendar";
 import type { Action } from "../../domain/permissions";
 import { outletReconciliation, reconcile, totalOf, type ReconciledTxn } from "../../domain/reconciliation";
 import { effectiveRecordingRequired, type ProductType } from "../../domain/recording-required";
@@ -17,6 +18,7 @@ import {
   holdingStatus,
   normalizeNotice,
   recordedDay,
+  type NormalizedNotice,
   type TransactionNotice,
   type TxnStatus,
 } from "../../domain/transaction-binding";
@@ -25,14 +27,24 @@ import type { HubRuntime } from "../../runtime";
 import type { EvidenceStore } from "../../storage";
 import { actorOf, authorize, type Actor, type HubContext, type OrgRef } from "../actor";
 import type { AuditLocals } from "../audit/audit-spec";
+import { auditWriter } from "../audit/audit.service";
 import { healthAction } from "../health.mixin";
+import { crmPushes } from "../plugin-outbox/crm-pushes";
+import { pluginOutboxStatus, PluginOutboxWorker } from "../plugin-outbox/plugin-outbox";
 import { scrubRecordings } from "../recordings/scrubber";
 import { Archiver, databaseArchiveQueue } from "./archiver";
 import type { LoadProbe } from "./load";
 import { channelPublisher, OutboxWorker, TRANSACTIONS_CHANNEL, type ChannelMessage } from "./outbox";
-import { createTransactionStore, currentStatus } from "./transaction-store";
+import { CAPABILITY_NAMES } from "../../../plugins/sdk";
+import { pullSales, type SalesPullResult } from "./sales-pull";
+import { createTransactionStore, currentStatus, type StoredNotice } from "./transaction-store";
 
 type Locals = { locals: AuditLocals };
+/** A request context, or the broker itself for the service's own timers. */
+type Caller = Pick<HubContext<unknown>, "call">;
+
+/** A day's pull from the counter is reused this long by reconciliation reads (the timer keeps today fresh). */
+const PULL_FRESH_MS = 60_000;
 
 /** Seconds between archive passes (each defers while the node is busy). */
 const ARCHIVE_TICK_MS = 2000;
@@ -58,10 +70,55 @@ export function createLegacyFaceService(
   evidence: { store: EvidenceStore },
   load: LoadProbe,
 ): ServiceSchema {
-  const store = createTransactionStore(rt.db, rt.clock);
+  const store = createTransactionStore(rt.db, rt.clock, auditWriter(rt), {
+    recordingBound: crmPushes(rt).recordingBound,
+  });
   const today = () => businessDay(rt.clock());
   let outbox: OutboxWorker | null = null;
   let archiver: Archiver | null = null;
+  let pluginOutbox: PluginOutboxWorker | null = null;
+  const pullTimers: NodeJS.Timeout[] = [];
+  let pulling: Promise<void> | null = null;
+  const lastPulls = new Map<string, { at: number; result: Promise<SalesPullResult> }>();
+
+  /** Stores a sale the counter listed as the notification it stands for (outlet, recording rule, outbox). */
+  async function recordPulled(caller: Caller, notice: NormalizedNotice, notifiedBy: string) {
+    const outlet = await caller.call<OrgRef, { code: string }>("org.resolve", { code: notice.branchCode });
+    const required = await recordingRequiredAt(caller, notice.productCode, outlet.path);
+    return store.recordNotice(notice, required, notifiedBy);
+  }
+
+  /** The counter's sales of `day`, pulled at most once a minute (concurrent readers share one pull). */
+  function pullDay(caller: Caller, day: string, fresh = false): Promise<SalesPullResult> {
+    const last = lastPulls.get(day);
+    if (!fresh && last && rt.clock().getTime() - last.at < PULL_FRESH_MS) return last.result;
+    const result = pullSales(
+      { host: rt.plugins, db: rt.db, record: (notice, by) => recordPulled(caller, notice, by) },
+      day,
+    );
+    lastPulls.set(day, { at: rt.clock().getTime(), result });
+    result.catch(() => lastPulls.delete(day));
+    for (const key of lastPulls.keys()) if (key < addDays(day, -7)) lastPulls.delete(key);
+    return result;
+  }
+
+  /** Pulls `day` for a reconciliation read; a counter that cannot answer leaves the counts to the notifications. */
+  async function counterSales(caller: Caller, day: string) {
+    if (!rt.plugins.has("sales.listByDay")) return { status: "not-configured" as const };
+    try {
+      const r = await pullDay(caller, day);
+      return {
+        status: "ok" as const,
+        provider: r.provider,
+        listed: r.listed,
+        stored: r.stored,
+        rejected: r.rejected,
+      };
+    } catch (error) {
+      const e = error as HubError;
+      return { status: "unavailable" as const, code: e.type ?? "HUB_INTERNAL", message: e.message };
+    }
+  }
 
   /** Only legacy systems call the SOAP face; within it, the permission table and scope apply as everywhere. */
   async function systemCaller(ctx: HubContext<unknown>, action: Action, orgCode: string): Promise<Actor> {
@@ -77,7 +134,7 @@ export function createLegacyFaceService(
   }
 
   /** hub/domain/recording-required.ts at the outlet (plain SQL: every notification asks). */
-  async function recordingRequiredAt(ctx: HubContext<unknown>, productCode: string, outletPath: string) {
+  async function recordingRequiredAt(ctx: Caller, productCode: string, outletPath: string) {
     const [product] = await rt.db.query<{ type: string; recording_required: boolean | number | null }>(
       rt.db.manager,
       'SELECT "type", "recording_required" FROM "products" WHERE "code" = ?',
@@ -122,8 +179,7 @@ export function createLegacyFaceService(
             );
           const outlet = await ctx.call<OrgRef, { code: string }>("org.resolve", { code: p.branchCode });
           const required = await recordingRequiredAt(ctx, p.productCode, outlet.path);
-          const { answer, outcome } = await store.recordNotice(checked.value, required, actor.username);
-          ctx.locals.auditDetails = {
+          const details = ({ answer, outcome }: StoredNotice) => ({
             outcome,
             status: p.status,
             sourceSystem: p.sourceSystem,
@@ -135,8 +191,18 @@ export function createLegacyFaceService(
             tradeTime: checked.value.tradeTime,
             recordingStatus: answer.recordingStatus,
             recordingIds: answer.recordingIds,
-          };
-          return { txnId: p.txnId, ...answer };
+          });
+          // The call's audit entry commits with the purchase: one commit before the answer, not two.
+          const draft = ctx.locals.auditDraft;
+          const stored = await store.recordNotice(
+            checked.value,
+            required,
+            actor.username,
+            draft ? (s) => draft({ txnId: p.txnId, ...s.answer }, details(s)) : null,
+          );
+          ctx.locals.auditDetails = details(stored);
+          ctx.locals.auditCommitted = stored.audited;
+          return { txnId: p.txnId, ...stored.answer };
         },
       },
 
@@ -262,6 +328,7 @@ export function createLegacyFaceService(
         async handler(ctx: HubContext<{ branchCode: string; date: string; tellerId?: string }>) {
           const { branchCode, date, tellerId } = ctx.params;
           await systemCaller(ctx, "reconciliation.read", branchCode);
+          await counterSales(ctx, date);
           const rows = await rt.db.manager
             .getRepository(TransactionEntity)
             .findBy({ branchCode, tradeDate: date });
@@ -275,6 +342,25 @@ export function createLegacyFaceService(
         },
       },
 
+      /**
+       * GET /api/v1/plugins (head office): the adapters this node runs, settings redacted, each system's health and
+       * circuit, and which plugins answer each capability in order. A system down is reported here, never makes
+       * the hub unready: the hub works on its own catalog and stored notifications meanwhile.
+       */
+      plugins: {
+        async handler(ctx: HubContext) {
+          const root = await ctx.call<OrgRef>("org.root");
+          await authorize(ctx, "plugins.read", root.code);
+          const health = new Map((await rt.plugins.health()).map((h) => [h.plugin, h]));
+          return {
+            manifest: rt.plugins.manifest.source,
+            plugins: rt.plugins.plugins.map((p) => ({ ...p, health: health.get(p.name) ?? null })),
+            capabilities: Object.fromEntries(CAPABILITY_NAMES.map((c) => [c, rt.plugins.providers(c)])),
+            outbox: await pluginOutboxStatus(rt.db, rt.clock()),
+          };
+        },
+      },
+
       /** GET /api/v1/reconciliation: per outlet and teller in the caller's scope, on a day. */
       reconciliation: {
         async handler(ctx: HubContext<{ orgCode?: string; date?: string }>) {
@@ -283,6 +369,7 @@ export function createLegacyFaceService(
           await authorize(ctx, "reconciliation.read", orgCode);
           const scope = await ctx.call<OrgRef, { code: string }>("org.resolve", { code: orgCode });
           const date = ctx.params.date ?? today();
+          const counter = await counterSales(ctx, date);
           const rows = await rt.db.manager
             .getRepository(TransactionEntity)
             .createQueryBuilder("t")
@@ -308,6 +395,7 @@ export function createLegacyFaceService(
             orgCode,
             date,
             ...totalOf(outlets),
+            counter,
             outlets: outlets.map((o) => ({ ...o, orgName: names.get(o.branchCode) ?? null })),
           };
         },
@@ -348,11 +436,40 @@ export function createLegacyFaceService(
         },
       });
       archiver.start(ARCHIVE_TICK_MS);
+      // Pushes owed to bank systems (the CRM timeline), written with the submits and bindings that cause them.
+      pluginOutbox = new PluginOutboxWorker({ db: rt.db, plugins: rt.plugins, now: rt.clock, log });
+      pluginOutbox.start(rt.config.pluginOutboxIntervalSeconds * 1000);
+      // The counter's list of today's sales (and yesterday's, for sales entered after the day's last pull).
+      const every = rt.config.salesPullIntervalSeconds * 1000;
+      if (rt.plugins.has("sales.listByDay") && every > 0) {
+        const broker = this.broker;
+        const pass = async () => {
+          for (const day of [addDays(today(), -1), today()]) {
+            try {
+              const r = await pullDay(broker, day, true);
+              if (r.stored || r.rejected.length)
+                log("info", "counter sales pulled", { ...r, rejected: r.rejected.slice(0, 20) });
+            } catch (error) {
+              log("warn", `counter sales of ${day} not pulled: ${(error as Error).message}`);
+            }
+          }
+        };
+        const tick = () => {
+          pulling ??= pass().finally(() => (pulling = null));
+        };
+        // The first pull soon after start: a node restarted at noon should not wait a whole interval.
+        pullTimers.push(setInterval(tick, every), setTimeout(tick, Math.min(every, 5000)));
+        for (const timer of pullTimers) timer.unref();
+      }
     },
 
     async stopped() {
+      for (const timer of pullTimers) clearTimeout(timer);
+      await pulling;
+      await Promise.allSettled([...lastPulls.values()].map((p) => p.result));
       await outbox?.stop();
       await archiver?.stop();
+      await pluginOutbox?.stop();
       await store.drain();
     },
   };

@@ -5,7 +5,8 @@
  *
  * Notifications are group-committed: those arriving while a transaction is being written wait for the next one,
  * which takes them all (each still checked and stored on its own, in arrival order), so that fifty counters
- * notifying at once cost a few fsyncs rather than fifty. Processing takes outbox rows in batches the same way.
+ * notifying at once cost a few fsyncs rather than fifty. The audit entry of each call is written in that same
+ * transaction (one commit per batch, not two). Processing takes outbox rows in batches the same way.
  * The statements on these paths are plain SQL, prepared once (Database.query).
  */
 import crypto from "node:crypto";
@@ -18,6 +19,7 @@ import {
   TransactionBindingEntity,
   TransactionEntity,
   TransactionOutboxEntity,
+  type RecordingRow,
   type SupplementApplicationRow,
   type TransactionOutboxRow,
   type TransactionRow,
@@ -38,7 +40,9 @@ import {
   type TxnRecordingStatus,
   type TxnStatus,
 } from "../../domain/transaction-binding";
+import type { EntryDraft } from "../../domain/audit-chain";
 import { HubError } from "../../errors/hub-error";
+import type { AuditWriter } from "../audit/audit.service";
 
 export type NoticeOutcome = "new" | "repeat" | "reversal";
 
@@ -129,15 +133,38 @@ export interface ProcessResult {
   recordingStatus: TxnRecordingStatus | null;
 }
 
+export interface StoredNotice {
+  answer: NoticeAnswer;
+  outcome: NoticeOutcome;
+}
+
+/** The audit entry of the call that stored a notification, drafted once its answer is known. */
+export type NoticeAuditDraft = (stored: StoredNotice) => EntryDraft;
+
 interface PendingNotice {
   notice: NormalizedNotice;
   recordingRequired: boolean;
   notifiedBy: string;
-  resolve(value: { answer: NoticeAnswer; outcome: NoticeOutcome }): void;
+  audit: NoticeAuditDraft | null;
+  resolve(value: StoredNotice & { audited: boolean }): void;
   reject(err: unknown): void;
 }
 
-export function createTransactionStore(db: Database, clock: () => Date) {
+/** What a binding causes beyond this store, written in the binding's transaction (the CRM push). */
+export interface BindingHooks {
+  recordingBound?(
+    m: EntityManager,
+    binding: { txnId: string; recording: RecordingRow; boundAt: string },
+  ): Promise<void>;
+}
+
+/** `audit`: appends the audit entries of notifications inside the transaction that stores them (null: none). */
+export function createTransactionStore(
+  db: Database,
+  clock: () => Date,
+  audit: AuditWriter | null = null,
+  hooks: BindingHooks = {},
+) {
   const lock = db.lockClause() ? { mode: "pessimistic_write" as const } : undefined;
   const forUpdate = db.lockClause() ? " FOR UPDATE" : "";
   /** better-sqlite3 and Oracle bind booleans as numbers. */
@@ -176,7 +203,7 @@ export function createTransactionStore(db: Database, clock: () => Date) {
     m: EntityManager,
     item: Pick<PendingNotice, "notice" | "recordingRequired" | "notifiedBy">,
     now: Date,
-  ): Promise<{ answer: NoticeAnswer; outcome: NoticeOutcome }> {
+  ): Promise<StoredNotice> {
     const { notice, recordingRequired, notifiedBy } = item;
     const at = now.toISOString();
     const fingerprint = noticeFingerprint(notice);
@@ -257,6 +284,15 @@ export function createTransactionStore(db: Database, clock: () => Date) {
   let queue: PendingNotice[] = [];
   let writing: Promise<void> | null = null;
 
+  /** The audit entries of the stored notifications that want one, after them in their transaction. */
+  async function appendAudit(m: EntityManager, stored: ReadonlyArray<[PendingNotice, StoredNotice]>) {
+    const drafts = audit
+      ? stored.filter(([item]) => item.audit).map(([item, value]) => item.audit!(value))
+      : [];
+    if (drafts.length) await audit!.append(m, drafts);
+    return drafts.length;
+  }
+
   /** Writes queued notifications, a batch per transaction, until none is left. */
   async function writeQueued(): Promise<void> {
     while (queue.length) {
@@ -264,31 +300,38 @@ export function createTransactionStore(db: Database, clock: () => Date) {
       queue = queue.slice(MAX_BATCH);
       const outcomes = new Map<
         PendingNotice,
-        { ok: true; value: { answer: NoticeAnswer; outcome: NoticeOutcome } } | { ok: false; err: unknown }
+        { ok: true; value: StoredNotice } | { ok: false; err: unknown }
       >();
       try {
-        await db.transaction(async (m) => {
+        const audited = await db.transaction(async (m) => {
           outcomes.clear();
           const now = clock();
+          const stored: Array<[PendingNotice, StoredNotice]> = [];
           for (const item of batch) {
             try {
-              outcomes.set(item, { ok: true, value: await storeNotice(m, item, now) });
+              const value = await storeNotice(m, item, now);
+              outcomes.set(item, { ok: true, value });
+              stored.push([item, value]);
             } catch (err) {
               // A refusal (conflict) writes nothing and is that caller's alone; a database error ends the batch.
               if (!(err instanceof HubError)) throw err;
               outcomes.set(item, { ok: false, err });
             }
           }
+          return appendAudit(m, stored);
         });
+        audit?.committed(audited);
       } catch {
         // One notification broke the batch (e.g. the same txnId inserted meanwhile by another node): each alone.
         outcomes.clear();
         for (const item of batch) {
           try {
-            outcomes.set(item, {
-              ok: true,
-              value: await db.transaction((m) => storeNotice(m, item, clock())),
+            const [value, audited] = await db.transaction(async (m) => {
+              const stored = await storeNotice(m, item, clock());
+              return [stored, await appendAudit(m, [[item, stored]])] as const;
             });
+            audit?.committed(audited);
+            outcomes.set(item, { ok: true, value });
           } catch (err) {
             outcomes.set(item, { ok: false, err });
           }
@@ -296,7 +339,7 @@ export function createTransactionStore(db: Database, clock: () => Date) {
       }
       for (const item of batch) {
         const outcome = outcomes.get(item)!;
-        if (outcome.ok) item.resolve(outcome.value);
+        if (outcome.ok) item.resolve({ ...outcome.value, audited: Boolean(audit && item.audit) });
         else item.reject(outcome.err);
       }
     }
@@ -317,15 +360,18 @@ export function createTransactionStore(db: Database, clock: () => Date) {
   /**
    * Stores a notification and its outbox row (committed before this resolves) and returns the answer to give (the
    * stored one for a repeat). The answer of a new purchase says which recordings it will be bound to; the binding
-   * itself is written when the outbox row is processed.
+   * itself is written when the outbox row is processed. With `auditDraft` (and a store made with an AuditWriter)
+   * the call's audit entry is committed in the same transaction for a new, repeated or reversing notification
+   * (`audited`); a refused one (conflict) writes nothing and is the caller's to audit.
    */
   function recordNotice(
     notice: NormalizedNotice,
     recordingRequired: boolean,
     notifiedBy: string,
-  ): Promise<{ answer: NoticeAnswer; outcome: NoticeOutcome }> {
+    auditDraft: NoticeAuditDraft | null = null,
+  ): Promise<StoredNotice & { audited: boolean }> {
     return new Promise((resolve, reject) => {
-      queue.push({ notice, recordingRequired, notifiedBy, resolve, reject });
+      queue.push({ notice, recordingRequired, notifiedBy, audit: auditDraft, resolve, reject });
       startWriting();
     });
   }
@@ -388,6 +434,7 @@ export function createTransactionStore(db: Database, clock: () => Date) {
           archivedAt: null,
           lastError: null,
         });
+      await hooks.recordingBound?.(m, { txnId, recording, boundAt: at });
     }
     for (const recordingId of plan.release) {
       const binding = await bindings.findOneByOrFail({ txnId, recordingId });

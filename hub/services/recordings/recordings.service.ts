@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import type { Context, Service, ServiceBroker, ServiceSchema } from "moleculer";
-import { IsNull, Not } from "typeorm";
+import { IsNull, Not, type EntityManager } from "typeorm";
 import { ProductEntity, RecordingEntity, type RecordingRow } from "../../db/entities";
 import type { EntryDraft, JsonValue } from "../../domain/audit-chain";
 import { businessDay } from "../../domain/business-day";
@@ -48,6 +48,7 @@ import { healthAction } from "../health.mixin";
 import { createMediaWorker } from "../../media";
 import type { EvidenceStore } from "../../storage";
 import type { KeyRing } from "../../storage/data-keys";
+import { crmPushes } from "../plugin-outbox/crm-pushes";
 import { MediaJobs, type MediaOutcome } from "./media-jobs";
 import { scrubRecordings, storedObjects } from "./scrubber";
 
@@ -174,6 +175,7 @@ export function createRecordingsService(
   evidence: { store: EvidenceStore; keyRing: KeyRing },
 ): ServiceSchema {
   const recordings = () => rt.db.manager.getRepository(RecordingEntity);
+  const crm = crmPushes(rt);
   const timers: NodeJS.Timeout[] = [];
   let scrubbing: Promise<unknown> | null = null;
   let stopping = false;
@@ -231,12 +233,18 @@ export function createRecordingsService(
     return { actor, row };
   }
 
-  async function update(criteria: Partial<RecordingRow>, changes: Partial<RecordingRow>): Promise<boolean> {
+  /** `alsoIn` runs in the same transaction when the row was changed (what the change causes, e.g. a CRM push). */
+  async function update(
+    criteria: Partial<RecordingRow>,
+    changes: Partial<RecordingRow>,
+    alsoIn?: (m: EntityManager) => Promise<void>,
+  ): Promise<boolean> {
     // typeorm's criteria type wants FindOptionsWhere; a plain partial row of column values is what it takes.
-    const result = await rt.db.transaction((m) =>
-      m.getRepository(RecordingEntity).update(criteria as never, changes as never),
-    );
-    return result.affected === 1;
+    return rt.db.transaction(async (m) => {
+      const result = await m.getRepository(RecordingEntity).update(criteria as never, changes as never);
+      if (result.affected === 1 && alsoIn) await alsoIn(m);
+      return result.affected === 1;
+    });
   }
 
   /** The broker's retries are off (they would repeat side effects); appending a sealed entry is safe to retry. */
@@ -646,6 +654,7 @@ export function createRecordingsService(
                 watermark: JSON.stringify(submission.watermark),
                 manifest: manifestText(sealed),
               },
+              (m) => crm.recordingSubmitted(m, id),
             );
             if (claimed) manifest = sealed;
             else if (attempt >= CLAIM_ATTEMPTS)
@@ -689,13 +698,14 @@ export function createRecordingsService(
                 watermark: null,
                 manifest: null,
               },
+              (m) => crm.submitUndone(m, id),
             );
             throw new HubError(
               "HUB_SERVICE_UNAVAILABLE",
               "the audit chain is unavailable; the recording stays a draft",
             );
           }
-          await update({ id }, { manifestSeq: chain.seq });
+          await update({ id }, { manifestSeq: chain.seq }, (m) => crm.submitSealed(m, id));
           ctx.locals.auditDetails = { chain };
           return { id, status: "submitted", manifest, chain };
         },

@@ -42,6 +42,7 @@ export function sweepDeps(rt: HubRuntime, store: SweepDeps["store"]): SweepDeps 
     db: rt.db,
     store,
     now: rt.clock,
+    holdings: { plugins: rt.plugins, batch: rt.config.retentionHoldingsBatch },
     append: (drafts, alongside) =>
       appendEntries(rt.db, drafts, {
         privateKey: rt.auditKeys.privateKey,

@@ -14,11 +14,13 @@ import {
 import { defaultPolicyFor, type RetentionPolicy } from "../../domain/retention-policy";
 import { addDays, RECYCLE_BIN_DAYS, RetentionLockedError } from "../../storage/retention-lock";
 import type { EvidenceStore } from "../../storage";
+import { askHoldings, NO_HOLDINGS_ASKED, type HoldingsDeps, type HoldingsReport } from "./holdings";
 
 /*
  * The retention sweep (docs/retention.md). Sales and what belongs to them (relatedTo: follow-up calls, CCTV,
- * scans, supplements) form a group that shares one retention, computed from the sale. A pass walks the groups by
- * the sale's id in batches and, for each:
+ * scans, supplements) form a group that shares one retention, computed from the sale. A full daily pass first asks
+ * the systems of record about holdings held until redemption and records the full redemptions they report
+ * (./holdings.ts), so that step 1 uses them. A pass walks the groups by the sale's id in batches and, for each:
  *   1. recomputes its retention from the product, the purchase day, the first full redemption after it and its
  *      disputes (hub/domain/retention.ts), and writes it only if it changed;
  *   2. brings the evidence store's retention lock of each recording in step (the store refuses any deletion its
@@ -44,6 +46,8 @@ export interface SweepDeps {
     alongside?: (manager: EntityManager, entries: readonly ChainEntry[]) => Promise<void>,
   ): Promise<ChainEntry[]>;
   now: () => Date;
+  /** Who to ask about holdings (holdings.fullRedemption) and how many per full pass; absent: nobody. */
+  holdings?: Pick<HoldingsDeps, "plugins" | "batch">;
 }
 
 export interface SweepScope {
@@ -76,7 +80,7 @@ export interface SweepRefusal {
   detail: string;
 }
 
-export interface SweepResult {
+export interface SweepResult extends HoldingsReport {
   asOf: string;
   /** Sales (groups) looked at. */
   examined: number;
@@ -382,7 +386,10 @@ async function sweepOnce(deps: SweepDeps, options: SweepOptions): Promise<SweepR
     purged: 0,
     refused: [],
     ms: 0,
+    ...NO_HOLDINGS_ASKED,
   };
+  if (mode === "full" && !options.scope && deps.holdings)
+    Object.assign(result, await askHoldings({ ...deps.holdings, db, now: deps.now, append: deps.append }));
 
   const where: string[] = [`r."related_to" IS NULL`, `r."status" IN ('submitted', 'recycled')`, `r."id" > ?`];
   const params: unknown[] = [];

@@ -33,6 +33,7 @@ import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
 import type { AuditLocals } from "../audit/audit-spec";
 import { healthAction } from "../health.mixin";
 import { localCatalogSource } from "./local-source";
+import { pluginRiskSource } from "./plugin-source";
 import {
   readValiditySetting,
   VALIDITY_MONTHS_MAX,
@@ -60,7 +61,14 @@ function assessmentView(a: Assessment | null, onDay: string) {
     validUntil: a.validUntil,
     valid: isAssessmentValid(a, onDay),
     source: a.source,
+    ...(a.provider ? { provider: a.provider } : {}),
   };
+}
+
+/** The bank system behind a legacy error, when the plugin host named it. */
+function pluginOf(error: unknown): string | null {
+  const data = (error as HubError).data as { plugin?: unknown } | undefined;
+  return typeof data?.plugin === "string" ? data.plugin : null;
 }
 
 /** The query as it may appear in the audit trail: which key was used, never the card or identity number itself. */
@@ -73,12 +81,13 @@ function auditQuery(q: CustomerQuery): Record<string, string> {
 
 /**
  * Who the customer is and whether they may buy a product: customer lookup (card, identity number, number, name)
- * with the assessment in force, and the product-risk match. Sources are asked in order; the first that knows the
- * customer answers.
+ * with the assessment in force, and the product-risk match. Sources (the hub's catalog, then the bank's systems through
+ * plugins) are asked in order; the first that knows the customer answers, and the newest assessment any source
+ * knows is the one in force.
  */
 export function createRiskLookupService(
   rt: HubRuntime,
-  sources: RiskSource[] = [localCatalogSource(rt)],
+  sources: RiskSource[] = [localCatalogSource(rt), pluginRiskSource(rt.plugins)],
 ): ServiceSchema {
   async function findCustomers(query: CustomerQuery): Promise<CustomerRecord[]> {
     for (const source of sources) {
@@ -88,12 +97,28 @@ export function createRiskLookupService(
     return [];
   }
 
-  async function assessmentInForce(customerNo: string): Promise<Assessment | null> {
+  /**
+   * The newest assessment any source knows (a questionnaire here, or a newer one at the counter). A system that
+   * cannot answer is named in `unavailable`; without an assessment valid on the day from the others, its typed error
+   * (HUB_LEGACY_*) is the answer: a sale is never matched against a level that may have been superseded.
+   */
+  async function assessmentInForce(
+    customerNo: string,
+    onDay: string,
+  ): Promise<{ assessment: Assessment | null; unavailable: string[] }> {
+    const known: Assessment[] = [];
+    const failures: { source: string; error: unknown }[] = [];
     for (const source of sources) {
-      const latest = latestAssessment(await source.assessments(customerNo));
-      if (latest) return latest;
+      try {
+        known.push(...(await source.assessments(customerNo)));
+      } catch (error) {
+        if (!(error as HubError).retryable) throw error;
+        failures.push({ source: source.name, error });
+      }
     }
-    return null;
+    const assessment = latestAssessment(known);
+    if (failures.length && !(assessment && isAssessmentValid(assessment, onDay))) throw failures[0].error;
+    return { assessment, unavailable: failures.map((f) => pluginOf(f.error) ?? f.source) };
   }
 
   async function currentQuestionnaire(): Promise<Questionnaire> {
@@ -142,6 +167,15 @@ export function createRiskLookupService(
     };
   }
 
+  /** The assessment in force as shown, and which systems could not be asked (only when some could not). */
+  async function assessmentFields(customerNo: string, onDay: string) {
+    const { assessment, unavailable } = await assessmentInForce(customerNo, onDay);
+    return {
+      assessment: assessmentView(assessment, onDay),
+      ...(unavailable.length ? { unavailableSources: unavailable } : {}),
+    };
+  }
+
   async function customerView(c: CustomerRecord, onDay: string, unmasked: boolean) {
     return {
       customerNo: c.customerNo,
@@ -151,7 +185,7 @@ export function createRiskLookupService(
       phone: c.phone === null ? null : unmasked ? c.phone : maskPhone(c.phone),
       birthDate: c.birthDate,
       cards: c.cardLast4.map((last4) => ({ last4 })),
-      assessment: assessmentView(await assessmentInForce(c.customerNo), onDay),
+      ...(await assessmentFields(c.customerNo, onDay)),
     };
   }
 
@@ -218,13 +252,22 @@ export function createRiskLookupService(
               field: "customerNo",
             });
           const onDay = ctx.params.onDay ?? businessDay(rt.clock());
-          const result = matchRisk(
-            await assessmentInForce(customer.customerNo),
-            product.risk as ProductRisk,
+          const { assessment, unavailable } = await assessmentInForce(customer.customerNo, onDay);
+          const result = matchRisk(assessment, product.risk as ProductRisk, onDay);
+          ctx.locals.auditDetails = {
+            productCode: product.code,
             onDay,
-          );
-          ctx.locals.auditDetails = { productCode: product.code, onDay, code: result.code };
-          return { ...result, customerNo: customer.customerNo, productCode: product.code, onDay };
+            code: result.code,
+            ...(assessment?.provider ? { assessedBy: assessment.provider } : {}),
+            ...(unavailable.length ? { unavailableSources: unavailable } : {}),
+          };
+          return {
+            ...result,
+            customerNo: customer.customerNo,
+            productCode: product.code,
+            onDay,
+            ...(unavailable.length ? { unavailableSources: unavailable } : {}),
+          };
         },
       },
 
@@ -412,7 +455,7 @@ export function createRiskLookupService(
               throw new HubError("HUB_CUSTOMER_NOT_FOUND", `no customer ${ctx.params.customerNo}`, {
                 field: "customerNo",
               });
-            const assessment = await assessmentInForce(found.customerNo);
+            const { assessment } = await assessmentInForce(found.customerNo, onDay);
             customer = {
               customerNo: found.customerNo,
               name: maskName(found.name),

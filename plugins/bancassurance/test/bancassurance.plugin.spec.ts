@@ -1,23 +1,20 @@
 import { runConformance } from "../../sdk/conformance";
 import { expectHubError, hostFor } from "../../sdk/harness";
-import { simulate, type SimulatedSystem, type SimulateOptions } from "../../../test/simulators";
+import { simulate, type SimulateOptions } from "../../../test/simulators";
+import { useSimulator } from "../../../test/simulators/for-tests";
 
 describe.each<[string, string, SimulateOptions]>([
   ["银保通 XML in GBK", "http-xml", { encoding: "GBK" }],
   ["银保通 XML in UTF-8", "http-xml", { encoding: "UTF-8" }],
   ["SOAP", "soap", {}],
 ])("bancassurance plugin over %s", (_label, transport, options) => {
-  let system: SimulatedSystem;
-  beforeAll(async () => {
-    system = await simulate("bancassurance", transport, options);
-  });
-  afterAll(() => system.stop());
+  const simulator = useSimulator("bancassurance", transport, options);
 
   it("passes the conformance kit against the simulator, answers equal to the fixtures", async () => {
     const report = await runConformance({
       plugin: "bancassurance",
       transport: transport as never,
-      settings: system.settings,
+      settings: simulator().settings,
       env: {},
       compareExpected: true,
     });
@@ -25,7 +22,7 @@ describe.each<[string, string, SimulateOptions]>([
   });
 
   it("gives insurance products their term in months (the retention of 银保通 sales depends on it)", async () => {
-    const host = hostFor("bancassurance", { transport: transport as never, settings: system.settings });
+    const host = hostFor("bancassurance", { transport: transport as never, settings: simulator().settings });
     try {
       const { products } = await host.call("products.list", { changedSince: "2026-01-01" });
       expect(products.map((p) => [p.code, p.type, p.termMonths])).toEqual([

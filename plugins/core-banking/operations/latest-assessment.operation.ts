@@ -1,9 +1,8 @@
 import {
+  assessmentAnswer,
   checkReturnCode,
-  day,
   defineOperation,
   text,
-  type CustomerLevel,
   type OperationContext,
   type RiskLatestAssessmentRequest,
   type RiskLatestAssessmentResponse,
@@ -22,17 +21,15 @@ async function fromViews(
     { customerNo: request.customerNo },
     { ...ctx.callOptions(), maxRows: 1 },
   );
-  return {
-    customerNo: request.customerNo,
-    assessment: row
-      ? ({
-          level: text(row.RISK_LEVEL) as CustomerLevel,
-          assessedAt: day(row.ASSESS_DATE),
-          validUntil: day(row.EXPIRE_DATE),
-          orgCode: text(row.ASSESS_BRANCH),
-        } as NonNullable<RiskLatestAssessmentResponse["assessment"]>)
-      : null,
-  };
+  return assessmentAnswer(
+    request.customerNo,
+    row && {
+      level: row.RISK_LEVEL,
+      assessedAt: row.ASSESS_DATE,
+      validUntil: row.EXPIRE_DATE,
+      orgCode: row.ASSESS_BRANCH,
+    },
+  );
 }
 
 async function fromService(
@@ -46,18 +43,16 @@ async function fromService(
   );
   checkReturnCode(answer);
   const a = answer.Assessment as Record<string, unknown> | undefined;
-  return {
-    customerNo: request.customerNo,
-    assessment: a
-      ? ({
-          // The core keeps the level as a digit, 1 保守型 … 5 进取型.
-          level: `C${text(a.RiskLevel)}` as CustomerLevel,
-          assessedAt: day(a.AssessDate),
-          validUntil: day(a.ExpireDate),
-          orgCode: text(a.AssessBranch),
-        } as NonNullable<RiskLatestAssessmentResponse["assessment"]>)
-      : null,
-  };
+  return assessmentAnswer(
+    request.customerNo,
+    a && {
+      // The core keeps the level as a digit, 1 保守型 … 5 进取型.
+      level: `C${text(a.RiskLevel)}`,
+      assessedAt: a.AssessDate,
+      validUntil: a.ExpireDate,
+      orgCode: a.AssessBranch,
+    },
+  );
 }
 
 /** 最新风险评估 in the core: the latest assessment, valid or expired (the hub judges validity). */

@@ -1,5 +1,6 @@
 import {
   asArray,
+  legacyCustomer,
   checkReturnCode,
   defineOperation,
   type CustomersLookupRequest,
@@ -8,7 +9,7 @@ import {
   type SoapClient,
   type SqlClient,
 } from "../../sdk";
-import { customer, idTypeOfCertType } from "../customer-mapping";
+import { idTypeOfCertType } from "../customer-mapping";
 
 const MAX_MATCHES = 50;
 
@@ -44,7 +45,7 @@ async function fromViews(ctx: OperationContext<SqlClient>, request: CustomersLoo
   );
   return {
     customers: rows.map((r) =>
-      customer({
+      legacyCustomer({
         customerNo: r.CUST_NO,
         name: r.CUST_NAME,
         idType: (r.ID_TYPE as IdType) ?? "OTHER",
@@ -74,7 +75,7 @@ async function fromService(ctx: OperationContext<SoapClient>, request: Customers
     customers: asArray(answer.Customer as Record<string, unknown>[])
       .slice(0, MAX_MATCHES)
       .map((c) =>
-        customer({
+        legacyCustomer({
           customerNo: c.CustNo,
           name: c.CustName,
           idType: idTypeOfCertType(c.CertType),

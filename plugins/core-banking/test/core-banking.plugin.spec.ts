@@ -1,39 +1,16 @@
 import { runConformance } from "../../sdk/conformance";
 import { expectHubError, hostFor } from "../../sdk/harness";
-import {
-  postgresForTests,
-  simulate,
-  type SimulatedSystem,
-  type SimulateOptions,
-} from "../../../test/simulators";
+import { notePostgresSkipped, soapAndSqlTargets, useSimulator } from "../../../test/simulators/for-tests";
+import { simulate } from "../../../test/simulators";
 
-const postgres = postgresForTests();
-const targets: [string, string, SimulateOptions][] = [
-  ["SOAP", "soap", {}],
-  ["DB2-shaped views on SQLite", "sql", {}],
-  ...(postgres
-    ? [
-        ["DB2-shaped views on PostgreSQL", "sql", { database: { type: "postgres", adminUrl: postgres } }] as [
-          string,
-          string,
-          SimulateOptions,
-        ],
-      ]
-    : []),
-];
-
-describe.each(targets)("core-banking plugin over %s", (_label, transport, options) => {
-  let system: SimulatedSystem;
-  beforeAll(async () => {
-    system = await simulate("core-banking", transport, options);
-  }, 60_000);
-  afterAll(() => system.stop());
+describe.each(soapAndSqlTargets("DB2"))("core-banking plugin over %s", (_label, transport, options) => {
+  const simulator = useSimulator("core-banking", transport, options);
 
   it("passes the conformance kit against the simulator, answers equal to the fixtures", async () => {
     const report = await runConformance({
       plugin: "core-banking",
       transport: transport as never,
-      settings: system.settings,
+      settings: simulator().settings,
       env: {},
       compareExpected: true,
     });
@@ -41,7 +18,7 @@ describe.each(targets)("core-banking plugin over %s", (_label, transport, option
   });
 
   it("finds a customer by any active card and shows only the last four digits of each", async () => {
-    const host = hostFor("core-banking", { transport: transport as never, settings: system.settings });
+    const host = hostFor("core-banking", { transport: transport as never, settings: simulator().settings });
     try {
       const { customers } = await host.call("customers.lookup", { card: "6222020000000001" });
       expect(customers.map((c) => [c.customerNo, c.cardLast4])).toEqual([["C000000001", ["0001", "0011"]]]);
@@ -54,6 +31,8 @@ describe.each(targets)("core-banking plugin over %s", (_label, transport, option
     }
   });
 });
+
+notePostgresSkipped("core-banking", "DB2");
 
 describe("core-banking plugin over SOAP, business errors", () => {
   it("turns a non-success RetCode into LegacyFaultError with the code", async () => {

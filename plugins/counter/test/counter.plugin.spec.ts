@@ -1,39 +1,15 @@
 import { runConformance } from "../../sdk/conformance";
 import { hostFor } from "../../sdk/harness";
-import {
-  postgresForTests,
-  simulate,
-  type SimulatedSystem,
-  type SimulateOptions,
-} from "../../../test/simulators";
+import { notePostgresSkipped, soapAndSqlTargets, useSimulator } from "../../../test/simulators/for-tests";
 
-const postgres = postgresForTests();
-const targets: [string, string, SimulateOptions][] = [
-  ["SOAP", "soap", {}],
-  ["DB2-shaped views on SQLite", "sql", {}],
-  ...(postgres
-    ? [
-        ["DB2-shaped views on PostgreSQL", "sql", { database: { type: "postgres", adminUrl: postgres } }] as [
-          string,
-          string,
-          SimulateOptions,
-        ],
-      ]
-    : []),
-];
-
-describe.each(targets)("counter plugin over %s", (_label, transport, options) => {
-  let system: SimulatedSystem;
-  beforeAll(async () => {
-    system = await simulate("counter", transport, options);
-  }, 60_000);
-  afterAll(() => system.stop());
+describe.each(soapAndSqlTargets("DB2"))("counter plugin over %s", (_label, transport, options) => {
+  const simulator = useSimulator("counter", transport, options);
 
   it("passes the conformance kit against the simulator, answers equal to the fixtures", async () => {
     const report = await runConformance({
       plugin: "counter",
       transport: transport as never,
-      settings: system.settings,
+      settings: simulator().settings,
       env: {},
       compareExpected: true,
     });
@@ -42,7 +18,7 @@ describe.each(targets)("counter plugin over %s", (_label, transport, options) =>
   });
 
   it("reports reversed (冲正) sales as REVERSED and keeps amounts exact", async () => {
-    const host = hostFor("counter", { transport: transport as never, settings: system.settings });
+    const host = hostFor("counter", { transport: transport as never, settings: simulator().settings });
     try {
       const { sales } = await host.call("sales.listByDay", {
         day: "2026-03-02",
@@ -60,7 +36,4 @@ describe.each(targets)("counter plugin over %s", (_label, transport, options) =>
   });
 });
 
-if (!postgres) {
-  it.skip("counter plugin over DB2-shaped views on PostgreSQL (PostgreSQL is not reachable)", () =>
-    undefined);
-}
+notePostgresSkipped("counter", "DB2");

@@ -1,8 +1,7 @@
 import {
+  assessmentAnswer,
   checkReturnCode,
-  day,
   defineOperation,
-  text,
   type OperationContext,
   type RiskLatestAssessmentRequest,
   type RiskLatestAssessmentResponse,
@@ -20,17 +19,10 @@ async function fromService(
   );
   checkReturnCode(answer);
   const p = answer.Profile as Record<string, unknown> | undefined;
-  return {
-    customerNo: request.customerNo,
-    assessment: p
-      ? ({
-          level: text(p.RiskLevel),
-          assessedAt: day(p.EvalDate),
-          validUntil: day(p.ExpireDate),
-          orgCode: text(p.BranchNo),
-        } as NonNullable<RiskLatestAssessmentResponse["assessment"]>)
-      : null,
-  };
+  return assessmentAnswer(
+    request.customerNo,
+    p && { level: p.RiskLevel, assessedAt: p.EvalDate, validUntil: p.ExpireDate, orgCode: p.BranchNo },
+  );
 }
 
 /** 风险画像 in the CRM: the assessment the CRM holds for the customer. */

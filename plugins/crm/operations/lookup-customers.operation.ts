@@ -1,12 +1,9 @@
 import {
   asArray,
-  cardLast4,
+  legacyCustomer,
   checkReturnCode,
-  day,
   defineOperation,
-  text,
   type CustomersLookupRequest,
-  type LegacyCustomer,
   type OperationContext,
   type SoapClient,
 } from "../../sdk";
@@ -26,18 +23,17 @@ async function fromService(ctx: OperationContext<SoapClient>, request: Customers
   return {
     customers: asArray(answer.Customer as Record<string, unknown>[])
       .slice(0, 50)
-      .map(
-        (c) =>
-          ({
-            customerNo: text(c.CustNo),
-            name: text(c.CustName),
-            idType: text(c.IdType) ?? "OTHER",
-            idNumber: text(c.IdNo)?.toUpperCase(),
-            phone: text(c.Mobile),
-            birthDate: day(c.BirthDate),
-            cardLast4: cardLast4(c.CardNo ? [c.CardNo] : []),
-            orgCode: text(c.BranchNo),
-          }) as LegacyCustomer,
+      .map((c) =>
+        legacyCustomer({
+          customerNo: c.CustNo,
+          name: c.CustName,
+          idType: c.IdType,
+          idNumber: c.IdNo,
+          phone: c.Mobile,
+          birthDate: c.BirthDate,
+          cards: c.CardNo ? [c.CardNo] : [],
+          orgCode: c.BranchNo,
+        }),
       ),
   };
 }

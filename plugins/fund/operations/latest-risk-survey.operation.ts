@@ -1,16 +1,13 @@
 import {
+  assessmentAnswer,
   checkReturnCode,
-  day,
   defineOperation,
-  text,
   type OperationContext,
   type RiskLatestAssessmentRequest,
   type RiskLatestAssessmentResponse,
   type SoapClient,
   type SqlClient,
 } from "../../sdk";
-
-type Assessment = NonNullable<RiskLatestAssessmentResponse["assessment"]>;
 
 async function fromViews(
   ctx: OperationContext<SqlClient>,
@@ -22,17 +19,15 @@ async function fromViews(
     { customerNo: request.customerNo },
     { ...ctx.callOptions(), maxRows: 1 },
   );
-  return {
-    customerNo: request.customerNo,
-    assessment: row
-      ? ({
-          level: text(row.RISK_LEVEL),
-          assessedAt: day(row.ASSESS_DATE),
-          validUntil: day(row.EXPIRE_DATE),
-          orgCode: text(row.BRANCH_NO),
-        } as Assessment)
-      : null,
-  };
+  return assessmentAnswer(
+    request.customerNo,
+    row && {
+      level: row.RISK_LEVEL,
+      assessedAt: row.ASSESS_DATE,
+      validUntil: row.EXPIRE_DATE,
+      orgCode: row.BRANCH_NO,
+    },
+  );
 }
 
 async function fromService(
@@ -46,17 +41,10 @@ async function fromService(
   );
   checkReturnCode(answer);
   const s = answer.Survey as Record<string, unknown> | undefined;
-  return {
-    customerNo: request.customerNo,
-    assessment: s
-      ? ({
-          level: text(s.RiskLevel),
-          assessedAt: day(s.SurveyDate),
-          validUntil: day(s.ValidTo),
-          orgCode: text(s.BranchNo),
-        } as Assessment)
-      : null,
-  };
+  return assessmentAnswer(
+    request.customerNo,
+    s && { level: s.RiskLevel, assessedAt: s.SurveyDate, validUntil: s.ValidTo, orgCode: s.BranchNo },
+  );
 }
 
 /** 风险测评 in the fund sales system: the investor's latest survey. */

@@ -1,31 +1,15 @@
 import {
   asArray,
-  cardLast4,
+  legacyCustomer,
   checkReturnCode,
-  day,
   defineOperation,
-  text,
   type CustomersLookupRequest,
-  type LegacyCustomer,
   type OperationContext,
   type SoapClient,
   type SqlClient,
 } from "../../sdk";
 
 const MAX_MATCHES = 50;
-
-function investor(f: Record<string, unknown>): LegacyCustomer {
-  return {
-    customerNo: text(f.customerNo),
-    name: text(f.name),
-    idType: text(f.idType) ?? "OTHER",
-    idNumber: text(f.idNumber)?.toUpperCase(),
-    phone: text(f.phone),
-    birthDate: day(f.birthDate),
-    cardLast4: cardLast4(f.card ? [f.card] : []),
-    orgCode: text(f.orgCode),
-  } as LegacyCustomer;
-}
 
 const COLUMNS: Readonly<Record<string, string>> = {
   customerNo: "CUST_NO",
@@ -44,14 +28,14 @@ async function fromViews(ctx: OperationContext<SqlClient>, request: CustomersLoo
   );
   return {
     customers: rows.map((r) =>
-      investor({
+      legacyCustomer({
         customerNo: r.CUST_NO,
         name: r.CUST_NAME,
         idType: r.ID_TYPE,
         idNumber: r.ID_NO,
         phone: r.MOBILE,
         birthDate: r.BIRTH_DATE,
-        card: r.CARD_NO,
+        cards: r.CARD_NO ? [r.CARD_NO] : [],
         orgCode: r.BRANCH_NO,
       }),
     ),
@@ -74,14 +58,14 @@ async function fromService(ctx: OperationContext<SoapClient>, request: Customers
     customers: asArray(answer.Investor as Record<string, unknown>[])
       .slice(0, MAX_MATCHES)
       .map((i) =>
-        investor({
+        legacyCustomer({
           customerNo: i.CustNo,
           name: i.CustName,
           idType: i.IdType,
           idNumber: i.IdNo,
           phone: i.Mobile,
           birthDate: i.BirthDate,
-          card: i.CardNo,
+          cards: i.CardNo ? [i.CardNo] : [],
           orgCode: i.BranchNo,
         }),
       ),

@@ -1,18 +1,14 @@
 import { runConformance } from "../../sdk/conformance";
 import { hostFor } from "../../sdk/harness";
-import { simulate, type SimulatedSystem } from "../../../test/simulators";
+import { useSimulator } from "../../../test/simulators/for-tests";
 
 describe("wealth plugin over SOAP", () => {
-  let system: SimulatedSystem;
-  beforeAll(async () => {
-    system = await simulate("wealth", "soap");
-  });
-  afterAll(() => system.stop());
+  const simulator = useSimulator("wealth", "soap");
 
   it("passes the conformance kit against the simulator, answers equal to the fixtures", async () => {
     const report = await runConformance({
       plugin: "wealth",
-      settings: system.settings,
+      settings: simulator().settings,
       env: {},
       compareExpected: true,
     });
@@ -20,7 +16,7 @@ describe("wealth plugin over SOAP", () => {
   });
 
   it("lists agency products with the hub's product types and sale status", async () => {
-    const host = hostFor("wealth", { settings: system.settings });
+    const host = hostFor("wealth", { settings: simulator().settings });
     try {
       const { products } = await host.call("products.list", { changedSince: "2024-01-01" });
       expect(products.map((p) => `${p.code} ${p.type} ${p.risk} ${p.status}`)).toEqual([

@@ -1,15 +1,20 @@
 import { memorySchema } from "../bank-data";
 import { SoapSimulator } from "../soap-simulator";
-import { failure, OK, oneKey, present, wsdlOf } from "./support";
+import { customersBy, failure, OK, present, wsdlOf } from "./support";
 
-/** CRM: customers, risk profiles and the customer timeline (T_CRM_ACTIVITY), idempotent on ExtId. */
+/**
+ * CRM: customers, risk profiles and the customer timeline (T_CRM_ACTIVITY), idempotent on ExtId. `activities()` is
+ * the timeline; `pushes()` every PushActivity answered, duplicates included (what a test counts deliveries by).
+ */
 export function crmSimulator(
   options: { port?: number; credentials?: { username: string; password: string } } = {},
 ): SoapSimulator & {
   activities(): Record<string, unknown>[];
+  pushes(): Array<{ extId: string; duplicate: boolean }>;
 } {
   const db = memorySchema("CRM");
   let seq = 0;
+  const pushes: Array<{ extId: string; duplicate: boolean }> = [];
   const simulator = new SoapSimulator({
     name: "crm",
     wsdlFile: wsdlOf("crm"),
@@ -17,27 +22,8 @@ export function crmSimulator(
     ...options,
     handlers: {
       QueryCustomer(args) {
-        const key = oneKey(args, ["CustNo", "IdNo", "CardNo", "CustName"]);
-        if (!key) return failure("CRM101", "查询条件有误");
-        const column = { CustNo: "CUST_NO", IdNo: "ID_NO", CardNo: "CARD_NO", CustName: "CUST_NAME" }[key[0]];
-        const rows = db
-          .prepare(`SELECT * FROM T_CRM_CUSTOMER WHERE ${column} = ? ORDER BY CUST_NO LIMIT 50`)
-          .all(key[1]) as Record<string, unknown>[];
-        return {
-          ...OK,
-          Customer: rows.map((r) =>
-            present({
-              CustNo: r.CUST_NO,
-              CustName: r.CUST_NAME,
-              IdType: r.ID_TYPE,
-              IdNo: r.ID_NO,
-              Mobile: r.MOBILE,
-              BirthDate: r.BIRTH_DATE,
-              BranchNo: r.BRANCH_NO,
-              CardNo: r.CARD_NO,
-            }),
-          ),
-        };
+        const customers = customersBy(db, "T_CRM_CUSTOMER", args);
+        return customers ? { ...OK, Customer: customers } : failure("CRM101", "查询条件有误");
       },
       QueryRiskProfile(args) {
         const row = db
@@ -58,7 +44,10 @@ export function crmSimulator(
         const extId = String(args.ExtId ?? "");
         const existing = db.prepare("SELECT ACTIVITY_NO FROM T_CRM_ACTIVITY WHERE EXT_ID = ?").get(extId) as
           { ACTIVITY_NO: string } | undefined;
-        if (existing) return { ...OK, ActivityNo: existing.ACTIVITY_NO, Duplicate: true };
+        if (existing) {
+          pushes.push({ extId, duplicate: true });
+          return { ...OK, ActivityNo: existing.ACTIVITY_NO, Duplicate: true };
+        }
         const known = db
           .prepare("SELECT 1 FROM T_CRM_CUSTOMER WHERE CUST_NO = ?")
           .get(String(args.CustNo ?? ""));
@@ -80,6 +69,7 @@ export function crmSimulator(
           prod: args.ProdCode,
           sale: args.SaleNo ?? null,
         });
+        pushes.push({ extId, duplicate: false });
         return { ...OK, ActivityNo: activityNo, Duplicate: false };
       },
     },
@@ -87,5 +77,6 @@ export function crmSimulator(
   return Object.assign(simulator, {
     activities: () =>
       db.prepare("SELECT * FROM T_CRM_ACTIVITY ORDER BY ACTIVITY_NO").all() as Record<string, unknown>[],
+    pushes: () => [...pushes],
   });
 }

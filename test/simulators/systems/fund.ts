@@ -1,6 +1,6 @@
 import { memorySchema } from "../bank-data";
 import { SoapSimulator } from "../soap-simulator";
-import { decimal, failure, OK, oneKey, present, wsdlOf } from "./support";
+import { customersBy, decimal, failure, OK, present, wsdlOf } from "./support";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -16,27 +16,8 @@ export function fundSimulator(
     ...options,
     handlers: {
       QueryInvestor(args) {
-        const key = oneKey(args, ["CustNo", "IdNo", "CardNo", "CustName"]);
-        if (!key) return failure("FD1001", "查询条件有误");
-        const column = { CustNo: "CUST_NO", IdNo: "ID_NO", CardNo: "CARD_NO", CustName: "CUST_NAME" }[key[0]];
-        const rows = db
-          .prepare(`SELECT * FROM V_FUND_INVESTOR WHERE ${column} = ? ORDER BY CUST_NO LIMIT 50`)
-          .all(key[1]) as Record<string, unknown>[];
-        return {
-          ...OK,
-          Investor: rows.map((r) =>
-            present({
-              CustNo: r.CUST_NO,
-              CustName: r.CUST_NAME,
-              IdType: r.ID_TYPE,
-              IdNo: r.ID_NO,
-              Mobile: r.MOBILE,
-              BirthDate: r.BIRTH_DATE,
-              BranchNo: r.BRANCH_NO,
-              CardNo: r.CARD_NO,
-            }),
-          ),
-        };
+        const investors = customersBy(db, "V_FUND_INVESTOR", args);
+        return investors ? { ...OK, Investor: investors } : failure("FD1001", "查询条件有误");
       },
       QueryRiskSurvey(args) {
         const row = db
