@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { simulate, type SimulatedSystem } from "../simulators";
 import { startHarness, type Harness } from "../support/hub-harness";
-import { operationXml, postSoap, readAnswer, soapEnvelope } from "./soap-support";
+import { eventually, operationXml, postSoap, readAnswer, soapEnvelope } from "./soap-support";
 
 jest.setTimeout(120_000);
 
@@ -197,5 +197,56 @@ describe("plugins wired into the hub (embedded SQLite, SOAP simulators)", () => 
     } finally {
       await counter.behave({ mode: "up" });
     }
+  });
+});
+
+describe("the counter's sales pulled on schedule (HUB_SALES_PULL_INTERVAL)", () => {
+  let counter: SimulatedSystem;
+  let h: Harness;
+  let dir: string;
+
+  beforeAll(async () => {
+    counter = await simulate("counter", "soap");
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-plugins-"));
+    const manifest = path.join(dir, "plugins.json");
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify({ plugins: [{ name: "counter", transport: "soap", settings: counter.settings }] }),
+    );
+    h = await startHarness("embedded-sqlite", { HUB_PLUGINS: manifest, HUB_SALES_PULL_INTERVAL: "1" });
+    // The hub's today becomes 2026-03-03: each pass pulls yesterday (six sales) and today (two).
+    h.clock.advance(Date.parse("2026-03-03T04:00:00Z") - h.clock.now().getTime());
+  });
+
+  afterAll(async () => {
+    await h?.stop();
+    await counter?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stores yesterday's and today's sales without anyone asking, each once", async () => {
+    const countOf = async () =>
+      (
+        await h.db.query<{ day: string; n: number }>(
+          h.db.manager,
+          'SELECT "trade_date" AS "day", COUNT(*) AS "n" FROM "transactions" GROUP BY "trade_date" ORDER BY 1',
+        )
+      ).map((r) => [r.day, Number(r.n)]);
+    await eventually(
+      async () => ((await countOf()).length === 2 ? true : undefined),
+      20_000,
+      "both days pulled",
+    );
+    // A few more passes change nothing: the sales are known.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await countOf()).toEqual([
+      ["2026-03-02", 6],
+      ["2026-03-03", 2],
+    ]);
+    const notifiedBy = await h.db.query<{ notified_by: string }>(
+      h.db.manager,
+      'SELECT DISTINCT "notified_by" FROM "transactions"',
+    );
+    expect(notifiedBy.map((r) => r.notified_by)).toEqual(["plugin:counter"]);
   });
 });

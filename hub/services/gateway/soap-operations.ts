@@ -70,15 +70,23 @@ interface ReconciliationAnswer extends Counts {
   tellers: Array<Counts & { tellerId: string }>;
 }
 
-const counts = (c: Counts) => [
-  el("salesCount", c.salesCount),
-  el("recordedCount", c.recordedCount),
-  el("missingCount", c.missingCount),
-  el("message", c.message),
-  el("supplementPendingCount", c.supplementPendingCount),
-  el("notRequiredCount", c.notRequiredCount),
-  el("reversedCount", c.reversedCount),
-];
+type Scalar = string | number | boolean | null;
+
+/** One element per field, named as the field, in the order given (the WSDL's). */
+function fields<T, K extends keyof T>(record: T, names: readonly K[]): string[] {
+  return names.map((name) => el(String(name), record[name] as Scalar));
+}
+
+const counts = (c: Counts) =>
+  fields(c, [
+    "salesCount",
+    "recordedCount",
+    "missingCount",
+    "message",
+    "supplementPendingCount",
+    "notRequiredCount",
+    "reversedCount",
+  ]);
 
 const operations: SoapOperation[] = [
   {
@@ -86,9 +94,7 @@ const operations: SoapOperation[] = [
     action: "legacy-face.notifyTransaction",
     schema: "soap/notify-transaction",
     respond: (r: NotifyAnswer) => [
-      el("txnId", r.txnId),
-      el("accepted", r.accepted),
-      el("recordingStatus", r.recordingStatus),
+      ...fields(r, ["txnId", "accepted", "recordingStatus"]),
       group(
         "recordingIds",
         r.recordingIds.map((id) => el("recordingId", id)),
@@ -100,37 +106,40 @@ const operations: SoapOperation[] = [
     action: "legacy-face.queryRecordingStatus",
     schema: "soap/query-recording-status",
     respond: (r: StatusAnswer) => [
-      el("customerNo", r.customerNo),
-      el("productCode", r.productCode),
-      el("tradeDate", r.tradeDate),
-      el("recordingStatus", r.recordingStatus),
+      ...fields(r, ["customerNo", "productCode", "tradeDate", "recordingStatus"]),
       group(
         "transactions",
         r.transactions.map((t) =>
-          group("transaction", [
-            el("txnId", t.txnId),
-            el("status", t.status),
-            el("branchCode", t.branchCode),
-            el("tellerId", t.tellerId),
-            el("tradeTime", t.tradeTime),
-            el("recordingStatus", t.recordingStatus),
-            el("supplementDeadline", t.supplementDeadline),
-          ]),
+          group(
+            "transaction",
+            fields(t, [
+              "txnId",
+              "status",
+              "branchCode",
+              "tellerId",
+              "tradeTime",
+              "recordingStatus",
+              "supplementDeadline",
+            ]),
+          ),
         ),
       ),
       group(
         "recordings",
         r.recordings.map((x) =>
-          group("recording", [
-            el("recordingId", x.recordingId),
-            el("kind", x.kind),
-            el("status", x.status),
-            el("orgCode", x.orgCode),
-            el("createdBy", x.createdBy),
-            el("submittedAt", x.submittedAt),
-            el("bound", x.bound),
-            el("archived", x.archived),
-          ]),
+          group(
+            "recording",
+            fields(x, [
+              "recordingId",
+              "kind",
+              "status",
+              "orgCode",
+              "createdBy",
+              "submittedAt",
+              "bound",
+              "archived",
+            ]),
+          ),
         ),
       ),
     ],
@@ -139,24 +148,18 @@ const operations: SoapOperation[] = [
     name: "ApplySupplement",
     action: "legacy-face.applySupplement",
     schema: "soap/apply-supplement",
-    respond: (r: SupplementAnswer) => [
-      el("applicationId", r.applicationId),
-      el("txnId", r.txnId),
-      el("deadline", r.deadline),
-      el("recordingStatus", r.recordingStatus),
-    ],
+    respond: (r: SupplementAnswer) => fields(r, ["applicationId", "txnId", "deadline", "recordingStatus"]),
   },
   {
     name: "GetDailyReconciliation",
     action: "legacy-face.getDailyReconciliation",
     schema: "soap/get-daily-reconciliation",
     respond: (r: ReconciliationAnswer) => [
-      el("branchCode", r.branchCode),
-      el("date", r.date),
+      ...fields(r, ["branchCode", "date"]),
       ...counts(r),
       group(
         "tellers",
-        r.tellers.map((t) => group("teller", [el("tellerId", t.tellerId), ...counts(t)])),
+        r.tellers.map((t) => group("teller", [...fields(t, ["tellerId"]), ...counts(t)])),
       ),
     ],
   },
