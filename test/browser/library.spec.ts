@@ -162,4 +162,50 @@ describeBrowser("<dual-record-library> on the CRM demo page", () => {
     }, CUSTOMER);
     for (const id of ids) expect(found).not.toContain(id);
   });
+
+  it("the page a CRM timeline entry links to lists and plays that recording once the manager signs in", async () => {
+    const page = await context.newPage();
+    await page.goto(`${h.url}/view/recording.html?id=${ids[1]}`);
+    // The element's own login (no host session): Playwright's selectors reach into its shadow root.
+    await page.fill("dual-record-library input[name=username]", "sh.pd.manager");
+    await page.fill("dual-record-library input[name=password]", DEMO_PASSWORD);
+    await page.click("dual-record-library form[part~=login] button[type=submit]");
+    await page.waitForFunction(
+      () => {
+        const lib = document.getElementById("library") as unknown as Loose;
+        const video = lib?.shadowRoot?.querySelector("video[part~=player]") as Loose;
+        return Boolean(video && video.readyState >= 1);
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    const shown = await page.evaluate(() => {
+      const lib = document.getElementById("library") as unknown as Loose;
+      const video = lib.shadowRoot.querySelector("video[part~=player]") as Loose;
+      return { listed: lib.results.map((r: Loose) => r.id), duration: video.duration as number };
+    });
+    expect(shown.listed).toEqual([ids[1]]);
+    expect(shown.duration).toBeGreaterThan(SECONDS - 2);
+  });
+
+  it("the same link opened by a salesperson shows the refusal, no video", async () => {
+    const page = await context.newPage();
+    await page.goto(`${h.url}/view/recording.html?id=${ids[1]}`);
+    await page.fill("dual-record-library input[name=username]", SELLER);
+    await page.fill("dual-record-library input[name=password]", DEMO_PASSWORD);
+    await page.click("dual-record-library form[part~=login] button[type=submit]");
+    await page.waitForFunction(
+      () => {
+        const lib = document.getElementById("library") as unknown as Loose;
+        return (lib?.shadowRoot?.textContent ?? "").includes("您的角色不能回放录音录像");
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    expect(
+      await page.evaluate(() =>
+        Boolean((document.getElementById("library") as unknown as Loose).shadowRoot.querySelector("video")),
+      ),
+    ).toBe(false);
+  });
 });

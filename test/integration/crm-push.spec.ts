@@ -123,7 +123,7 @@ describe.each<Topology>(["embedded-sqlite", "postgres"])("CRM pushes (%s)", (top
           CUST_NO: CUSTOMER,
           ACT_TYPE: "DR_SUBMITTED",
           TITLE: "双录已提交：稳享理财CRM专享",
-          LINK_URL: `${HUB}/api/v1/recordings/${id}`,
+          LINK_URL: `${HUB}/view/recording.html?id=${id}`,
           ORG_CODE: "310100",
           STAFF_NO: "S1002",
           PROD_CODE: PRODUCT,
@@ -164,7 +164,7 @@ describe.each<Topology>(["embedded-sqlite", "postgres"])("CRM pushes (%s)", (top
           EXT_ID: key,
           ACT_TYPE: "DR_BOUND",
           TITLE: `双录已绑定交易${txnId}：稳享理财CRM专享`,
-          LINK_URL: `${HUB}/api/v1/recordings/${id}`,
+          LINK_URL: `${HUB}/view/recording.html?id=${id}`,
           SALE_NO: txnId,
         }),
       );

@@ -227,6 +227,7 @@ export function createGatewayService({
 
   const widgetsDist = path.join(WIDGETS_DIR, "recorder-element", "dist");
   const demoDir = path.join(WIDGETS_DIR, "demo");
+  const viewDir = path.join(WIDGETS_DIR, "view");
 
   return {
     name: "gateway",
@@ -308,6 +309,8 @@ export function createGatewayService({
           onError,
         },
         { path: "/demo", use: [serveStatic(demoDir)], mappingPolicy: "restrict", aliases: {}, onError },
+        // Pages the bank's systems link to (a CRM timeline entry opens /view/recording.html?id=…).
+        { path: "/view", use: [serveStatic(viewDir)], mappingPolicy: "restrict", aliases: {}, onError },
         {
           path: "/",
           mappingPolicy: "restrict",

@@ -38,7 +38,7 @@ describe("CRM activities of a recording", () => {
       productCode: "WM2026001",
       productName: "稳享理财30天",
       title: "双录已提交：稳享理财30天",
-      recordingUrl: `${HUB}/api/v1/recordings/${REC}`,
+      recordingUrl: `${HUB}/view/recording.html?id=${REC}`,
     });
     expect(submittedActivity({ ...facts, kind: "supplement" }, "2026-11-23T02:00:00.000Z", HUB).title).toBe(
       "补录已提交：稳享理财30天",
@@ -79,7 +79,7 @@ describe("CRM activities of a recording", () => {
 
   it("links below the hub's public address, a path prefix included", () => {
     expect(recordingLink("https://www.bank.example/dual-record", REC)).toBe(
-      `https://www.bank.example/dual-record/api/v1/recordings/${REC}`,
+      `https://www.bank.example/dual-record/view/recording.html?id=${REC}`,
     );
   });
 });
@@ -165,7 +165,7 @@ describe("CRM pushes written with what causes them (SQLite)", () => {
       kind: "RECORDING_SUBMITTED",
       staffNo: "S1002",
       orgCode: "310100",
-      recordingUrl: `${HUB}/api/v1/recordings/${"a".repeat(32)}`,
+      recordingUrl: `${HUB}/view/recording.html?id=${"a".repeat(32)}`,
     });
 
     await db.transaction((m) => pushes.submitSealed(m, "a".repeat(32)));

@@ -24,9 +24,9 @@ export const SUBMIT_HOLD_MS = 5 * 60_000;
 const TITLE_MAX = 100;
 const ACTIVITY_ID_MAX = 64;
 
-/** The recording's address in the hub: its resource in the REST API, read with the hub's own permissions. */
+/** The hub page that lists and plays the recording for whoever signs in, as the hub's permissions allow. */
 export function recordingLink(publicUrl: string, recordingId: string): string {
-  return `${publicUrl}/api/v1/recordings/${encodeURIComponent(recordingId)}`;
+  return `${publicUrl}/view/recording.html?id=${encodeURIComponent(recordingId)}`;
 }
 
 export function submittedActivityId(recordingId: string): string {

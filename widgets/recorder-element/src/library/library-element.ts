@@ -41,6 +41,7 @@ export class DualRecordLibraryElement extends LitElement {
     lang: { type: String },
     customerNo: { type: String, attribute: "customer-no" },
     productCode: { type: String, attribute: "product-code" },
+    recordingId: { type: String, attribute: "recording-id" },
     _filters: { state: true },
     _page: { state: true },
     _orgs: { state: true },
@@ -59,6 +60,8 @@ export class DualRecordLibraryElement extends LitElement {
   /** Prefills the customer filter (a CRM page sets the customer it shows). */
   declare customerNo: string | null;
   declare productCode: string | null;
+  /** Opens one recording: lists it and plays it once the user is signed in (a link from the CRM timeline). */
+  declare recordingId: string | null;
 
   declare private _filters: LibraryFilters;
   declare private _page: Page<Recording> | null;
@@ -77,6 +80,8 @@ export class DualRecordLibraryElement extends LitElement {
   private loadSeq = 0;
   private loading = false;
   private lastRetry = 0;
+  /** The `recording-id` still to be played after the next search. */
+  private toOpen: string | null = null;
 
   constructor() {
     super();
@@ -85,6 +90,7 @@ export class DualRecordLibraryElement extends LitElement {
     this.lang = "zh-CN";
     this.customerNo = null;
     this.productCode = null;
+    this.recordingId = null;
     this._filters = NO_FILTERS;
     this._page = null;
     this._orgs = [];
@@ -179,6 +185,11 @@ export class DualRecordLibraryElement extends LitElement {
       });
       this.searchAgain = this.began;
     }
+    if (changed.has("recordingId") && this.recordingId) {
+      this._filters = normalizeFilters(this._filters, { q: this.recordingId, page: 1 });
+      this.toOpen = this.recordingId;
+      this.searchAgain = this.began;
+    }
     if ((changed.has("token") && changed.get("token") !== undefined) || changed.has("hub")) {
       // Another session or hub: who the user is and what they may see is asked again.
       this.began = false;
@@ -193,10 +204,22 @@ export class DualRecordLibraryElement extends LitElement {
       this.began = true;
       this.searchAgain = false;
       void this.loadScope();
-      void this.search().catch(() => undefined);
+      void this.searchAndOpen();
     } else if (this.searchAgain) {
       this.searchAgain = false;
-      void this.search().catch(() => undefined);
+      void this.searchAndOpen();
+    }
+  }
+
+  /** Searches; then plays the `recording-id` asked for, if any (a refusal is shown by `play`). */
+  private async searchAndOpen(): Promise<void> {
+    try {
+      await this.search();
+      const id = this.toOpen;
+      this.toOpen = null;
+      if (id) await this.play(id);
+    } catch {
+      // shown and emitted as dr-error already
     }
   }
 
