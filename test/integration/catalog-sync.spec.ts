@@ -1,12 +1,9 @@
 import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import BetterSqlite from "better-sqlite3";
 import { ProductEntity, RecordingEntity } from "../../hub/db/entities";
 import { startHarness, type Harness } from "../support/hub-harness";
 import { TusClient } from "../support/tus";
 import { simulate, type SimulatedSystem } from "../simulators";
+import { editSqliteBank, manifestFile } from "../simulators/for-tests";
 
 /**
  * The catalog synced from the bank's systems over HTTP: a hub on embedded SQLite started with HUB_PLUGINS (a JSON
@@ -18,7 +15,7 @@ describe("catalog sync from products.list (embedded SQLite, HUB_PLUGINS)", () =>
   let h: Harness;
   let fund: SimulatedSystem;
   let wealth: SimulatedSystem;
-  let manifestDir: string;
+  let manifest: ReturnType<typeof manifestFile>;
   const tokens = new Map<string, string>();
   const token = async (username: string) => {
     if (!tokens.has(username)) tokens.set(username, await h.login(username));
@@ -26,33 +23,17 @@ describe("catalog sync from products.list (embedded SQLite, HUB_PLUGINS)", () =>
   };
   const api = async (username: string, method: string, url: string, body?: unknown) =>
     h.api(method, url, { token: await token(username), body });
-  const fundSql = (sql: string) => {
-    const bank = new BetterSqlite(
-      path.join(path.dirname(fund.settings.url.replace(/^sqlite:/, "")), "FUNDSALE.sqlite"),
-    );
-    try {
-      bank.exec(sql);
-    } finally {
-      bank.close();
-    }
-  };
+  const fundSql = (sql: string) => editSqliteBank(fund.settings, "FUNDSALE", sql);
 
   beforeAll(async () => {
     fund = await simulate("fund", "sql");
     wealth = await simulate("wealth", "soap");
-    manifestDir = fs.mkdtempSync(path.join(os.tmpdir(), "catalog-sync-manifest-"));
-    const manifest = path.join(manifestDir, "plugins.json");
-    fs.writeFileSync(
-      manifest,
-      JSON.stringify({
-        plugins: [
-          { name: "fund", transport: "sql", settings: fund.settings },
-          { name: "wealth", transport: "soap", settings: wealth.settings },
-        ],
-      }),
-    );
+    manifest = manifestFile([
+      { name: "fund", transport: "sql", settings: fund.settings },
+      { name: "wealth", transport: "soap", settings: wealth.settings },
+    ]);
     h = await startHarness("embedded-sqlite", {
-      HUB_PLUGINS: manifest,
+      HUB_PLUGINS: manifest.file,
       // Synced by the requests below only; swept by hand.
       HUB_CATALOG_SYNC_INTERVAL: "0",
       HUB_RETENTION_SWEEP_AT: "off",
@@ -62,7 +43,7 @@ describe("catalog sync from products.list (embedded SQLite, HUB_PLUGINS)", () =>
     await h?.stop();
     await fund?.stop();
     await wealth?.stop();
-    if (manifestDir) fs.rmSync(manifestDir, { recursive: true, force: true });
+    manifest?.remove();
   });
 
   it("lets head office sync now, and nobody else", async () => {

@@ -4,12 +4,10 @@
  * NotifyTransaction binds it and "双录已绑定交易" follows; with the CRM down the push waits in the plugin outbox (the hub
  * stays ready) and is delivered exactly once when the CRM is back. One process on SQLite, and on PostgreSQL.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { PluginOutboxEntity, ProductEntity, type PluginOutboxRow } from "../../hub/db/entities";
 import { pluginOutboxStatus } from "../../hub/services/plugin-outbox/plugin-outbox";
 import { simulate, type SimulatedSystem } from "../simulators";
+import { manifestFile } from "../simulators/for-tests";
 import type { crmSimulator } from "../simulators/systems/crm";
 import {
   DEMO_PASSWORD,
@@ -41,6 +39,7 @@ describe.each<Topology>(["embedded-sqlite", "postgres"])("CRM pushes (%s)", (top
   describeIf("through the plugin outbox", () => {
     let crm: SimulatedSystem;
     let h: Harness;
+    let manifest: ReturnType<typeof manifestFile> | undefined;
     let token: string;
     const timeline = () => (crm.simulator as ReturnType<typeof crmSimulator>).activities();
     const pushes = (extId: string) =>
@@ -61,23 +60,16 @@ describe.each<Topology>(["embedded-sqlite", "postgres"])("CRM pushes (%s)", (top
 
     beforeAll(async () => {
       crm = await simulate("crm", "soap");
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crm-push-"));
-      const manifest = path.join(dir, "plugins.json");
-      fs.writeFileSync(
-        manifest,
-        JSON.stringify({
-          plugins: [
-            {
-              name: "crm",
-              settings: { ...crm.settings, timelineUrl: TIMELINE },
-              // A short cool-down: the CRM comes back within the test.
-              breaker: { failureThreshold: 5, coolDownMs: 1000 },
-            },
-          ],
-        }),
-      );
+      manifest = manifestFile([
+        {
+          name: "crm",
+          settings: { ...crm.settings, timelineUrl: TIMELINE },
+          // A short cool-down: the CRM comes back within the test.
+          breaker: { failureThreshold: 5, coolDownMs: 1000 },
+        },
+      ]);
       h = await startHarness(topology, {
-        HUB_PLUGINS: manifest,
+        HUB_PLUGINS: manifest.file,
         HUB_PLUGIN_OUTBOX_INTERVAL: "1",
         HUB_PUBLIC_URL: HUB,
         HUB_SCRUB_INTERVAL: "0",
@@ -104,6 +96,7 @@ describe.each<Topology>(["embedded-sqlite", "postgres"])("CRM pushes (%s)", (top
     afterAll(async () => {
       await h?.stop();
       await crm?.stop();
+      manifest?.remove();
     });
 
     it("puts a submitted recording on the customer's CRM timeline, with a link back into the hub", async () => {

@@ -3,10 +3,8 @@
  * customers.lookup and risk.latestAssessment behind the hub's own catalog, a real counter SOAP simulator lists the
  * day's sales for reconciliation; each system down gives typed errors and an open circuit while the hub stays ready.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { simulate, type SimulatedSystem } from "../simulators";
+import { manifestFile } from "../simulators/for-tests";
 import { startHarness, type Harness } from "../support/hub-harness";
 import { eventually, operationXml, postSoap, readAnswer, soapEnvelope } from "./soap-support";
 
@@ -22,29 +20,17 @@ describe("plugins wired into the hub (embedded SQLite, SOAP simulators)", () => 
   let h: Harness;
   let hq: string;
   let sales: string;
-  let manifestDir: string;
+  let manifest: ReturnType<typeof manifestFile>;
 
   beforeAll(async () => {
     core = await simulate("core-banking", "soap");
     counter = await simulate("counter", "soap");
-    manifestDir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-plugins-"));
-    const manifest = path.join(manifestDir, "plugins.json");
-    fs.writeFileSync(
-      manifest,
-      JSON.stringify({
-        plugins: [
-          // One failure opens the circuit, and it stays open for the test's duration.
-          {
-            name: "core-banking",
-            transport: "soap",
-            settings: core.settings,
-            breaker: { failureThreshold: 1 },
-          },
-          { name: "counter", transport: "soap", settings: counter.settings },
-        ],
-      }),
-    );
-    h = await startHarness("embedded-sqlite", { HUB_PLUGINS: manifest, HUB_SALES_PULL_INTERVAL: "0" });
+    manifest = manifestFile([
+      // One failure opens the circuit, and it stays open for the test's duration.
+      { name: "core-banking", transport: "soap", settings: core.settings, breaker: { failureThreshold: 1 } },
+      { name: "counter", transport: "soap", settings: counter.settings },
+    ]);
+    h = await startHarness("embedded-sqlite", { HUB_PLUGINS: manifest.file, HUB_SALES_PULL_INTERVAL: "0" });
     hq = await h.login("hq.admin");
     sales = await h.login("sh.pd.sales1");
     // The only assessments of C000000006 and C000000009 are those core banking holds (the demo catalog generated
@@ -59,7 +45,7 @@ describe("plugins wired into the hub (embedded SQLite, SOAP simulators)", () => 
     await h?.stop();
     await core?.stop();
     await counter?.stop();
-    if (manifestDir) fs.rmSync(manifestDir, { recursive: true, force: true });
+    manifest?.remove();
   });
 
   it("lists the plugins, their health and the capability order, for head office only", async () => {
@@ -203,17 +189,12 @@ describe("plugins wired into the hub (embedded SQLite, SOAP simulators)", () => 
 describe("the counter's sales pulled on schedule (HUB_SALES_PULL_INTERVAL)", () => {
   let counter: SimulatedSystem;
   let h: Harness;
-  let dir: string;
+  let manifest: ReturnType<typeof manifestFile>;
 
   beforeAll(async () => {
     counter = await simulate("counter", "soap");
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-plugins-"));
-    const manifest = path.join(dir, "plugins.json");
-    fs.writeFileSync(
-      manifest,
-      JSON.stringify({ plugins: [{ name: "counter", transport: "soap", settings: counter.settings }] }),
-    );
-    h = await startHarness("embedded-sqlite", { HUB_PLUGINS: manifest, HUB_SALES_PULL_INTERVAL: "1" });
+    manifest = manifestFile([{ name: "counter", transport: "soap", settings: counter.settings }]);
+    h = await startHarness("embedded-sqlite", { HUB_PLUGINS: manifest.file, HUB_SALES_PULL_INTERVAL: "1" });
     // The hub's today becomes 2026-03-03: each pass pulls yesterday (six sales) and today (two).
     h.clock.advance(Date.parse("2026-03-03T04:00:00Z") - h.clock.now().getTime());
   });
@@ -221,7 +202,7 @@ describe("the counter's sales pulled on schedule (HUB_SALES_PULL_INTERVAL)", () 
   afterAll(async () => {
     await h?.stop();
     await counter?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    manifest?.remove();
   });
 
   it("stores yesterday's and today's sales without anyone asking, each once", async () => {

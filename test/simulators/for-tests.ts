@@ -1,7 +1,13 @@
 /**
- * What every plugin's spec sets up the same way: the transports it is tested over, and its simulator started before
- * the block's tests and stopped after them.
+ * What tests against the simulators set up the same way: the transports a plugin is tested over, its simulator
+ * started before a block's tests and stopped after them, a manifest pointing the hub at simulators, and a bank's
+ * data changed behind a simulator.
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import BetterSqlite from "better-sqlite3";
+import type { BankSchema } from "./bank-data";
 import { postgresForTests, simulate, type SimulatedSystem, type SimulateOptions } from "./index";
 
 export type SimulatorTarget = [label: string, transport: string, options: SimulateOptions];
@@ -49,5 +55,39 @@ export function notePostgresSkipped(plugin: string, shape: "DB2" | "Oracle"): vo
   if (!postgresForTests()) {
     it.skip(`${plugin} plugin over ${shape}-shaped views on PostgreSQL (PostgreSQL is not reachable)`, () =>
       undefined);
+  }
+}
+
+/** One plugin of a test's manifest: the simulator's settings, and a breaker when the test needs its own. */
+export interface ManifestPlugin {
+  name: string;
+  transport?: string;
+  settings: Record<string, string>;
+  breaker?: { failureThreshold?: number; coolDownMs?: number };
+}
+
+/**
+ * A manifest file (schemas/plugins/manifest.schema.json) in a fresh temporary folder, for HUB_PLUGINS; `remove()`
+ * deletes the folder.
+ */
+export function manifestFile(plugins: readonly ManifestPlugin[]): { file: string; remove(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-manifest-"));
+  const file = path.join(dir, "plugins.json");
+  fs.writeFileSync(file, JSON.stringify({ plugins }, null, 2));
+  return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Changes a simulated bank's data as its own staff would: `sql` run in `schema`'s SQLite file behind a `sql`
+ * simulator (whose settings' url names the folder of those files).
+ */
+export function editSqliteBank(settings: Record<string, string>, schema: BankSchema, sql: string): void {
+  const bank = new BetterSqlite(
+    path.join(path.dirname(settings.url.replace(/^sqlite:/, "")), `${schema}.sqlite`),
+  );
+  try {
+    bank.exec(sql);
+  } finally {
+    bank.close();
   }
 }

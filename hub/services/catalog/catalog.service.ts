@@ -25,6 +25,7 @@ import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
 import type { AuditLocals } from "../audit/audit-spec";
 import { appendEntries } from "../audit/chain-store";
 import { healthAction } from "../health.mixin";
+import { repeat, type Repeating } from "../repeat";
 import { claimScheduledSync, syncProducts, type ProductSyncDeps, type SyncResult } from "./product-sync";
 
 type Locals = { locals: AuditLocals };
@@ -313,30 +314,27 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
     async started(this: Service) {
       const interval = rt.config.catalogSyncIntervalSeconds;
       if (!interval || !rt.plugins.has("products.list")) return;
-      const self = this as Service & { syncTimer?: NodeJS.Timeout; syncing?: Promise<unknown> };
-      const tick = () => {
-        if (self.syncing) return;
-        self.syncing = claimScheduledSync(rt.db, rt.clock(), interval)
-          .then(async (claimed) => {
-            if (!claimed) return;
-            const result = await syncProducts(
-              syncDeps((code) => this.broker.emit("catalog.productChanged", { code })),
-            );
-            const failed = result.providers.filter((p) => p.error || p.rejected.length);
-            this.logger[failed.length ? "warn" : "info"]("catalog sync", syncSummary(result));
-          })
-          .catch((err) => this.logger.error("catalog sync failed; retried at the next interval", err))
-          .finally(() => (self.syncing = undefined));
-      };
+      const self = this as Service & { syncing?: Repeating };
       // Checked at least every minute, so that a node started late takes over a missed run soon.
-      self.syncTimer = setInterval(tick, Math.min(interval, 60) * 1000);
-      self.syncTimer.unref();
+      self.syncing = repeat(
+        Math.min(interval, 60) * 1000,
+        () =>
+          claimScheduledSync(rt.db, rt.clock(), interval)
+            .then(async (claimed) => {
+              if (!claimed) return;
+              const result = await syncProducts(
+                syncDeps((code) => this.broker.emit("catalog.productChanged", { code })),
+              );
+              const failed = result.providers.filter((p) => p.error || p.rejected.length);
+              this.logger[failed.length ? "warn" : "info"]("catalog sync", syncSummary(result));
+            })
+            .catch((err) => this.logger.error("catalog sync failed; retried at the next interval", err)),
+        { firstAfterMs: Math.min(interval, 60) * 1000 },
+      );
     },
 
     async stopped(this: Service) {
-      const self = this as Service & { syncTimer?: NodeJS.Timeout; syncing?: Promise<unknown> };
-      if (self.syncTimer) clearInterval(self.syncTimer);
-      await self.syncing;
+      await (this as Service & { syncing?: Repeating }).syncing?.stop();
     },
   };
 }

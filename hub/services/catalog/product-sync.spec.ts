@@ -2,10 +2,10 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import BetterSqlite from "better-sqlite3";
 import { Client } from "pg";
 import { PluginHost, type LegacyProduct } from "../../../plugins/sdk";
 import { postgresForTests, simulate, type SimulatedSystem } from "../../../test/simulators";
+import { editSqliteBank } from "../../../test/simulators/for-tests";
 import { loadConfig, type DatabaseConfig } from "../../config";
 import { openDatabase, type Database } from "../../db/database";
 import {
@@ -243,16 +243,7 @@ function syncCases(backend: "sqlite" | "postgres"): void {
   });
 
   /** The fund system's Oracle-shaped schema (a SQLite file behind the sql transport), changed as its staff would. */
-  const fundSql = (sql: string) => {
-    const bank = new BetterSqlite(
-      path.join(path.dirname(fund.settings.url.replace(/^sqlite:/, "")), "FUNDSALE.sqlite"),
-    );
-    try {
-      bank.exec(sql);
-    } finally {
-      bank.close();
-    }
-  };
+  const fundSql = (sql: string) => editSqliteBank(fund.settings, "FUNDSALE", sql);
   const products = () => db.manager.getRepository(ProductEntity);
   const watermark = async (plugin: string) => {
     const row = await db.manager.getRepository(SettingEntity).findOneBy({ name: watermarkSetting(plugin) });

@@ -8,6 +8,7 @@ import { LessThanOrEqual } from "typeorm";
 import type { Database } from "../../db/database";
 import { RecordingArchiveEntity, type RecordingArchiveRow } from "../../db/entities";
 import type { LoadReading } from "./load";
+import { repeat, type Repeating } from "../repeat";
 
 /** One try's outcome: verified (archived), not verifiable now (retried), or no longer archivable (skipped). */
 export type VerifyOutcome = { ok: true } | { ok: false; retry: boolean; error: string };
@@ -51,8 +52,7 @@ const CLAIM_MS = 5 * 60_000;
 const PER_PASS = 10;
 
 export class Archiver {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private repeating: Repeating | null = null;
 
   constructor(private readonly deps: ArchiverDeps) {}
 
@@ -102,21 +102,16 @@ export class Archiver {
 
   /** Runs a pass every `intervalMs` (never two at once), and one now. */
   start(intervalMs: number): void {
-    const tick = () => {
-      if (this.running) return;
-      this.running = this.pass()
-        .catch((err) => this.deps.log("warn", "archive pass failed", { error: (err as Error).message }))
-        .finally(() => (this.running = null));
-    };
-    this.timer = setInterval(tick, intervalMs);
-    this.timer.unref();
-    tick();
+    this.repeating = repeat(intervalMs, () =>
+      this.pass().catch((err) =>
+        this.deps.log("warn", "archive pass failed", { error: (err as Error).message }),
+      ),
+    );
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.repeating?.stop();
+    this.repeating = null;
   }
 }
 

@@ -36,6 +36,7 @@ import { Archiver, databaseArchiveQueue } from "./archiver";
 import type { LoadProbe } from "./load";
 import { channelPublisher, OutboxWorker, TRANSACTIONS_CHANNEL, type ChannelMessage } from "./outbox";
 import { CAPABILITY_NAMES } from "../../../plugins/sdk";
+import { repeat, type Repeating } from "../repeat";
 import { pullSales, type SalesPullResult } from "./sales-pull";
 import { createTransactionStore, currentStatus, type StoredNotice } from "./transaction-store";
 
@@ -77,8 +78,7 @@ export function createLegacyFaceService(
   let outbox: OutboxWorker | null = null;
   let archiver: Archiver | null = null;
   let pluginOutbox: PluginOutboxWorker | null = null;
-  const pullTimers: NodeJS.Timeout[] = [];
-  let pulling: Promise<void> | null = null;
+  let salesPull: Repeating | null = null;
   const lastPulls = new Map<string, { at: number; result: Promise<SalesPullResult> }>();
 
   /** Stores a sale the counter listed as the notification it stands for (outlet, recording rule, outbox). */
@@ -454,18 +454,13 @@ export function createLegacyFaceService(
             }
           }
         };
-        const tick = () => {
-          pulling ??= pass().finally(() => (pulling = null));
-        };
         // The first pull soon after start: a node restarted at noon should not wait a whole interval.
-        pullTimers.push(setInterval(tick, every), setTimeout(tick, Math.min(every, 5000)));
-        for (const timer of pullTimers) timer.unref();
+        salesPull = repeat(every, pass, { firstAfterMs: Math.min(every, 5000) });
       }
     },
 
     async stopped() {
-      for (const timer of pullTimers) clearTimeout(timer);
-      await pulling;
+      await salesPull?.stop();
       await Promise.allSettled([...lastPulls.values()].map((p) => p.result));
       await outbox?.stop();
       await archiver?.stop();

@@ -12,6 +12,7 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import type { TransactionOutboxRow } from "../../db/entities";
 import { SUPPLEMENT_DAYS } from "../../domain/transaction-binding";
 import type { TransactionStore } from "./transaction-store";
+import { repeat, type Repeating } from "../repeat";
 
 /** The channel (stream `<namespace>_transactions` in JetStream) carrying stored notifications to be processed. */
 export const TRANSACTIONS_CHANNEL = "transactions";
@@ -84,8 +85,7 @@ export interface OutboxPass {
 }
 
 export class OutboxWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private repeating: Repeating | null = null;
   /** Recordings submitted after this are looked at by the next re-check; a fresh start looks back a week. */
   private since: Date;
 
@@ -133,25 +133,19 @@ export class OutboxWorker {
 
   /** A pass every `intervalMs` (never two at once), the first one now. */
   start(intervalMs: number): void {
-    const tick = () => {
-      if (this.running) return;
-      this.running = this.pass()
+    this.repeating = repeat(intervalMs, () =>
+      this.pass()
         .then((r) => {
           if (r.processed || r.published || r.failed || r.rechecked) this.deps.log("debug", "outbox pass", r);
         })
         .catch((err) =>
           this.deps.log("error", "outbox pass failed; tried again next pass", { error: String(err) }),
-        )
-        .finally(() => (this.running = null));
-    };
-    this.timer = setInterval(tick, intervalMs);
-    this.timer.unref();
-    tick();
+        ),
+    );
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.repeating?.stop();
+    this.repeating = null;
   }
 }

@@ -19,6 +19,7 @@ import { IsNull, LessThan, LessThanOrEqual, Or, type EntityManager } from "typeo
 import type { CapabilityName, PluginHost } from "../../../plugins/sdk";
 import type { Database } from "../../db/database";
 import { PluginOutboxEntity, type PluginOutboxRow } from "../../db/entities";
+import { repeat, type Repeating } from "../repeat";
 
 /** Capabilities delivered through the outbox. */
 export const OUTBOX_CAPABILITIES: readonly CapabilityName[] = ["crm.pushActivity"];
@@ -191,8 +192,7 @@ export interface PluginOutboxPass {
 }
 
 export class PluginOutboxWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private repeating: Repeating | null = null;
   private lastPurge = 0;
 
   constructor(private readonly deps: PluginOutboxDeps) {}
@@ -334,26 +334,20 @@ export class PluginOutboxWorker {
 
   /** A pass every `intervalMs` (never two at once), the first one now. */
   start(intervalMs: number): void {
-    const tick = () => {
-      if (this.running) return;
-      this.running = this.pass()
+    this.repeating = repeat(intervalMs, () =>
+      this.pass()
         .then((r) => {
           if (r.delivered || r.retried || r.failed || r.purged)
             this.deps.log("debug", "plugin outbox pass", r);
         })
         .catch((err) =>
           this.deps.log("error", "plugin outbox pass failed; tried again next pass", { error: String(err) }),
-        )
-        .finally(() => (this.running = null));
-    };
-    this.timer = setInterval(tick, intervalMs);
-    this.timer.unref();
-    tick();
+        ),
+    );
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.repeating?.stop();
+    this.repeating = null;
   }
 }

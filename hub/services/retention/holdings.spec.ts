@@ -6,6 +6,7 @@ import { Client } from "pg";
 import type { EntityManager } from "typeorm";
 import { PluginHost } from "../../../plugins/sdk";
 import { postgresForTests, simulate, type SimulatedSystem } from "../../../test/simulators";
+import { manifestFile } from "../../../test/simulators/for-tests";
 import { loadConfig } from "../../config";
 import { openDatabase, type Database } from "../../db/database";
 import { AuditEntryEntity, ProductEntity, RecordingEntity, RedemptionEntity } from "../../db/entities";
@@ -34,6 +35,7 @@ const TODAY = "2026-11-24";
  */
 describe("retention fed by holdings.fullRedemption", () => {
   let dir: string;
+  let manifest: ReturnType<typeof manifestFile> | undefined;
   let fund: SimulatedSystem;
   let wealth: SimulatedSystem;
   let rt: HubRuntime;
@@ -107,17 +109,11 @@ describe("retention fed by holdings.fullRedemption", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "holdings-"));
     fund = await simulate("fund", "soap");
     wealth = await simulate("wealth", "soap");
-    const manifest = path.join(dir, "plugins.json");
-    fs.writeFileSync(
-      manifest,
-      JSON.stringify({
-        plugins: [
-          { name: "fund", transport: "soap", settings: fund.settings },
-          { name: "wealth", transport: "soap", settings: wealth.settings },
-        ],
-      }),
-    );
-    const config = loadConfig({ HUB_DATA_DIR: dir, HUB_PLUGINS: manifest, LOG_LEVEL: "error" });
+    manifest = manifestFile([
+      { name: "fund", transport: "soap", settings: fund.settings },
+      { name: "wealth", transport: "soap", settings: wealth.settings },
+    ]);
+    const config = loadConfig({ HUB_DATA_DIR: dir, HUB_PLUGINS: manifest.file, LOG_LEVEL: "error" });
     rt = await openRuntime(config, () => now);
     db = rt.db;
     store = openEvidenceStore(
@@ -146,6 +142,7 @@ describe("retention fed by holdings.fullRedemption", () => {
     await fund?.stop();
     await wealth?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
+    manifest?.remove();
   });
 
   it("records the full redemptions the systems report and recomputes the same sweep with them", async () => {
