@@ -5,7 +5,8 @@ import { bootstrapHeadOffice } from "./bootstrap";
 import { openRuntime } from "./hub";
 import { runHub } from "./main";
 import { PACKAGE_VERSION } from "./paths";
-import { appendEntries, verifyStoredChain } from "./services/audit/chain-store";
+import { runtimeAppender, verifyStoredChain } from "./services/audit/chain-store";
+import type { EntryDraft } from "./domain/audit-chain";
 import { alarmSink } from "./services/evidence-alarms";
 import { scrubRecordings } from "./services/recordings/scrubber";
 import { openEvidenceStore } from "./storage";
@@ -75,12 +76,8 @@ async function evidenceVerify(args: readonly string[], out: Out): Promise<number
   const runtime = await openRuntime(loadConfig(), () => new Date());
   runtime.metrics.stop();
   try {
-    const append = (draft: Parameters<typeof appendEntries>[1][number]) =>
-      appendEntries(runtime.db, [draft], {
-        privateKey: runtime.auditKeys.privateKey,
-        checkpointEvery: runtime.config.auditCheckpointEvery,
-        now: runtime.clock,
-      });
+    const appendMany = runtimeAppender(runtime);
+    const append = (draft: EntryDraft) => appendMany([draft]);
     const store = openEvidenceStore(
       runtime.config,
       alarmSink(
@@ -128,12 +125,7 @@ async function retentionSweep(args: readonly string[], out: Out): Promise<number
   const store = openEvidenceStore(
     runtime.config,
     alarmSink(
-      (draft) =>
-        appendEntries(runtime.db, [draft], {
-          privateKey: runtime.auditKeys.privateKey,
-          checkpointEvery: runtime.config.auditCheckpointEvery,
-          now: runtime.clock,
-        }),
+      (draft) => runtimeAppender(runtime)([draft]),
       () => ({ error: (message: unknown) => out.error(String(message)) }),
       runtime.metrics,
       runtime.clock,

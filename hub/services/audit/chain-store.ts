@@ -13,6 +13,7 @@ import {
   type VerifyResult,
 } from "../../domain/audit-chain";
 import type { Database } from "../../db/database";
+import type { HubRuntime } from "../../runtime";
 import {
   AuditCheckpointEntity,
   AuditEntryEntity,
@@ -103,6 +104,20 @@ export async function appendEntries(
   options: AppendOptions,
 ): Promise<ChainEntry[]> {
   return db.transaction((manager) => appendEntriesIn(db, manager, drafts, options));
+}
+
+/**
+ * Appending as the node itself, signed with its key: for work that holds the database rather than calling the audit
+ * service (the command line, the retention sweep, the catalog sync).
+ */
+export function runtimeAppender(rt: Pick<HubRuntime, "db" | "auditKeys" | "config" | "clock">) {
+  return (drafts: readonly EntryDraft[], alongside?: AppendOptions["alongside"]): Promise<ChainEntry[]> =>
+    appendEntries(rt.db, drafts, {
+      privateKey: rt.auditKeys.privateKey,
+      checkpointEvery: rt.config.auditCheckpointEvery,
+      now: rt.clock,
+      alongside,
+    });
 }
 
 /**

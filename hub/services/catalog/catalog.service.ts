@@ -23,7 +23,7 @@ import { HubError, ValidationError, type FieldProblem } from "../../errors/hub-e
 import type { HubRuntime } from "../../runtime";
 import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
 import type { AuditLocals } from "../audit/audit-spec";
-import { appendEntries } from "../audit/chain-store";
+import { runtimeAppender } from "../audit/chain-store";
 import { healthAction } from "../health.mixin";
 import { repeat, type Repeating } from "../repeat";
 import { claimScheduledSync, syncProducts, type ProductSyncDeps, type SyncResult } from "./product-sync";
@@ -94,13 +94,7 @@ export function createCatalogService(rt: HubRuntime): ServiceSchema {
     db: rt.db,
     plugins: rt.plugins,
     now: rt.clock,
-    append: (drafts, alongside) =>
-      appendEntries(rt.db, drafts, {
-        privateKey: rt.auditKeys.privateKey,
-        checkpointEvery: rt.config.auditCheckpointEvery,
-        now: rt.clock,
-        alongside,
-      }),
+    append: runtimeAppender(rt),
     productChanged: emit,
   });
   const syncSummary = (r: SyncResult) =>

@@ -24,7 +24,7 @@ import type { EvidenceStore } from "../../storage";
 import { addDays, RECYCLE_BIN_DAYS, RetentionLockedError } from "../../storage/retention-lock";
 import { actorOf, authorize, type HubContext, type OrgRef } from "../actor";
 import type { AuditLocals } from "../audit/audit-spec";
-import { appendEntries } from "../audit/chain-store";
+import { runtimeAppender } from "../audit/chain-store";
 import { healthAction } from "../health.mixin";
 import { loadPolicies, sweepRetention, type SweepDeps, type SweepOptions, type SweepResult } from "./sweep";
 
@@ -43,13 +43,7 @@ export function sweepDeps(rt: HubRuntime, store: SweepDeps["store"]): SweepDeps 
     store,
     now: rt.clock,
     holdings: { plugins: rt.plugins, batch: rt.config.retentionHoldingsBatch },
-    append: (drafts, alongside) =>
-      appendEntries(rt.db, drafts, {
-        privateKey: rt.auditKeys.privateKey,
-        checkpointEvery: rt.config.auditCheckpointEvery,
-        now: rt.clock,
-        alongside,
-      }),
+    append: runtimeAppender(rt),
   };
 }
 
