@@ -11,6 +11,7 @@ import type {
 } from "./base";
 import {
   compileNamedParams,
+  databaseServerSettings,
   isTypedLegacyError,
   limitRows,
   normalizeRow,
@@ -187,22 +188,10 @@ export function createDb2Transport(loadDriver: () => Db2Driver | null = loadIbmD
   return {
     name: "db2",
     description: "DB2 views through IBM's ibm_db driver (installed separately: npm install ibm_db)",
-    settings: {
-      url: {
-        type: "url",
-        required: true,
-        description: "db2://user@host:50000/DATABASE, CLI keywords as query parameters (?Security=SSL)",
-      },
-      password: { type: "string", secret: true, required: true, description: "DB2 password of that user" },
-      poolSize: { type: "integer", default: 4, min: 1, max: 50, description: "Connections at most" },
-      connectTimeoutMs: {
-        type: "integer",
-        default: 5000,
-        min: 1000,
-        max: 120000,
-        description: "Connection timeout",
-      },
-    },
+    settings: databaseServerSettings(
+      "DB2",
+      "db2://user@host:50000/DATABASE, CLI keywords as query parameters (?Security=SSL)",
+    ),
     availability: () => (loadDriver() ? null : IBM_DB_INSTALL_HINT),
     create(settings: PluginSettings, context: TransportContext): SqlClient {
       const driver = loadDriver();

@@ -9,7 +9,13 @@ import type {
   TransportContext,
   TransportFactory,
 } from "./base";
-import { compileNamedParams, isTypedLegacyError, normalizeRow, throwIfAborted } from "./sql-support";
+import {
+  compileNamedParams,
+  databaseServerSettings,
+  isTypedLegacyError,
+  normalizeRow,
+  throwIfAborted,
+} from "./sql-support";
 
 type Params = Readonly<Record<string, SqlParam>>;
 
@@ -209,22 +215,10 @@ export function parseOracleUrl(plugin: string, raw: string): { user: string; con
 export const oracleTransport: TransportFactory<"oracle"> = {
   name: "oracle",
   description: "Oracle views through node-oracledb (thin mode, no Instant Client needed)",
-  settings: {
-    url: {
-      type: "url",
-      required: true,
-      description: "oracle://user@host:1521/service (the password goes in `password`)",
-    },
-    password: { type: "string", secret: true, required: true, description: "Oracle password of that user" },
-    poolSize: { type: "integer", default: 4, min: 1, max: 50, description: "Connections at most" },
-    connectTimeoutMs: {
-      type: "integer",
-      default: 5000,
-      min: 1000,
-      max: 120000,
-      description: "Connection timeout",
-    },
-  },
+  settings: databaseServerSettings(
+    "Oracle",
+    "oracle://user@host:1521/service (the password goes in `password`)",
+  ),
   availability() {
     try {
       require.resolve("oracledb");

@@ -4,6 +4,7 @@
  */
 import { LegacyFaultError, LegacyTimeoutError, LegacyUnavailableError, UNREACHABLE_CODES } from "../errors";
 import { day } from "../values";
+import type { SettingsSpec } from "../settings";
 import type { SqlDialect, SqlParam, SqlRow } from "./base";
 
 export type ParamStyle = "named" | "dollar" | "question";
@@ -198,4 +199,25 @@ export function isTypedLegacyError(error: unknown): boolean {
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted)
     throw new LegacyTimeoutError(`${what}: the deadline passed before the statement started`);
+}
+
+/** The settings of a transport to a bank's database server (DB2, Oracle): where, the password (a secret), the pool. */
+export function databaseServerSettings(product: string, urlDescription: string): SettingsSpec {
+  return {
+    url: { type: "url", required: true, description: urlDescription },
+    password: {
+      type: "string",
+      secret: true,
+      required: true,
+      description: `${product} password of that user`,
+    },
+    poolSize: { type: "integer", default: 4, min: 1, max: 50, description: "Connections at most" },
+    connectTimeoutMs: {
+      type: "integer",
+      default: 5000,
+      min: 1000,
+      max: 120000,
+      description: "Connection timeout",
+    },
+  };
 }
