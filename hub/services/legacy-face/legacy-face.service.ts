@@ -9,7 +9,6 @@ import {
   type TransactionRow,
 } from "../../db/entities";
 import { businessDay } from "../../domain/business-day";
-import { addDays } from "../../domain/calendar";
 import type { Action } from "../../domain/permissions";
 import { outletReconciliation, reconcile, totalOf, type ReconciledTxn } from "../../domain/reconciliation";
 import { effectiveRecordingRequired, type ProductType } from "../../domain/recording-required";
@@ -36,16 +35,12 @@ import { Archiver, databaseArchiveQueue } from "./archiver";
 import type { LoadProbe } from "./load";
 import { channelPublisher, OutboxWorker, TRANSACTIONS_CHANNEL, type ChannelMessage } from "./outbox";
 import { CAPABILITY_NAMES } from "../../../plugins/sdk";
-import { repeat, type Repeating } from "../repeat";
-import { pullSales, type SalesPullResult } from "./sales-pull";
+import { SalesPuller, type CounterSalesStatus } from "./sales-pull";
 import { createTransactionStore, currentStatus, type StoredNotice } from "./transaction-store";
 
 type Locals = { locals: AuditLocals };
 /** A request context, or the broker itself for the service's own timers. */
 type Caller = Pick<HubContext<unknown>, "call">;
-
-/** A day's pull from the counter is reused this long by reconciliation reads (the timer keeps today fresh). */
-const PULL_FRESH_MS = 60_000;
 
 /** Seconds between archive passes (each defers while the node is busy). */
 const ARCHIVE_TICK_MS = 2000;
@@ -78,8 +73,7 @@ export function createLegacyFaceService(
   let outbox: OutboxWorker | null = null;
   let archiver: Archiver | null = null;
   let pluginOutbox: PluginOutboxWorker | null = null;
-  let salesPull: Repeating | null = null;
-  const lastPulls = new Map<string, { at: number; result: Promise<SalesPullResult> }>();
+  let counter: SalesPuller | null = null;
 
   /** Stores a sale the counter listed as the notification it stands for (outlet, recording rule, outbox). */
   async function recordPulled(caller: Caller, notice: NormalizedNotice, notifiedBy: string) {
@@ -88,37 +82,9 @@ export function createLegacyFaceService(
     return store.recordNotice(notice, required, notifiedBy);
   }
 
-  /** The counter's sales of `day`, pulled at most once a minute (concurrent readers share one pull). */
-  function pullDay(caller: Caller, day: string, fresh = false): Promise<SalesPullResult> {
-    const last = lastPulls.get(day);
-    if (!fresh && last && rt.clock().getTime() - last.at < PULL_FRESH_MS) return last.result;
-    const result = pullSales(
-      { host: rt.plugins, db: rt.db, record: (notice, by) => recordPulled(caller, notice, by) },
-      day,
-    );
-    lastPulls.set(day, { at: rt.clock().getTime(), result });
-    result.catch(() => lastPulls.delete(day));
-    for (const key of lastPulls.keys()) if (key < addDays(day, -7)) lastPulls.delete(key);
-    return result;
-  }
-
-  /** Pulls `day` for a reconciliation read; a counter that cannot answer leaves the counts to the notifications. */
-  async function counterSales(caller: Caller, day: string) {
-    if (!rt.plugins.has("sales.listByDay")) return { status: "not-configured" as const };
-    try {
-      const r = await pullDay(caller, day);
-      return {
-        status: "ok" as const,
-        provider: r.provider,
-        listed: r.listed,
-        stored: r.stored,
-        rejected: r.rejected,
-      };
-    } catch (error) {
-      const e = error as HubError;
-      return { status: "unavailable" as const, code: e.type ?? "HUB_INTERNAL", message: e.message };
-    }
-  }
+  /** What the counter lists of `day`, stored before a reconciliation is counted. */
+  const counterSales = async (day: string): Promise<CounterSalesStatus> =>
+    counter ? counter.status(day) : { status: "not-configured" };
 
   /** Only legacy systems call the SOAP face; within it, the permission table and scope apply as everywhere. */
   async function systemCaller(ctx: HubContext<unknown>, action: Action, orgCode: string): Promise<Actor> {
@@ -328,7 +294,7 @@ export function createLegacyFaceService(
         async handler(ctx: HubContext<{ branchCode: string; date: string; tellerId?: string }>) {
           const { branchCode, date, tellerId } = ctx.params;
           await systemCaller(ctx, "reconciliation.read", branchCode);
-          await counterSales(ctx, date);
+          await counterSales(date);
           const rows = await rt.db.manager
             .getRepository(TransactionEntity)
             .findBy({ branchCode, tradeDate: date });
@@ -369,7 +335,7 @@ export function createLegacyFaceService(
           await authorize(ctx, "reconciliation.read", orgCode);
           const scope = await ctx.call<OrgRef, { code: string }>("org.resolve", { code: orgCode });
           const date = ctx.params.date ?? today();
-          const counter = await counterSales(ctx, date);
+          const counterList = await counterSales(date);
           const rows = await rt.db.manager
             .getRepository(TransactionEntity)
             .createQueryBuilder("t")
@@ -395,7 +361,7 @@ export function createLegacyFaceService(
             orgCode,
             date,
             ...totalOf(outlets),
-            counter,
+            counter: counterList,
             outlets: outlets.map((o) => ({ ...o, orgName: names.get(o.branchCode) ?? null })),
           };
         },
@@ -439,29 +405,20 @@ export function createLegacyFaceService(
       // Pushes owed to bank systems (the CRM timeline), written with the submits and bindings that cause them.
       pluginOutbox = new PluginOutboxWorker({ db: rt.db, plugins: rt.plugins, now: rt.clock, log });
       pluginOutbox.start(rt.config.pluginOutboxIntervalSeconds * 1000);
-      // The counter's list of today's sales (and yesterday's, for sales entered after the day's last pull).
-      const every = rt.config.salesPullIntervalSeconds * 1000;
-      if (rt.plugins.has("sales.listByDay") && every > 0) {
-        const broker = this.broker;
-        const pass = async () => {
-          for (const day of [addDays(today(), -1), today()]) {
-            try {
-              const r = await pullDay(broker, day, true);
-              if (r.stored || r.rejected.length)
-                log("info", "counter sales pulled", { ...r, rejected: r.rejected.slice(0, 20) });
-            } catch (error) {
-              log("warn", `counter sales of ${day} not pulled: ${(error as Error).message}`);
-            }
-          }
-        };
-        // The first pull soon after start: a node restarted at noon should not wait a whole interval.
-        salesPull = repeat(every, pass, { firstAfterMs: Math.min(every, 5000) });
-      }
+      const broker = this.broker;
+      counter = new SalesPuller({
+        host: rt.plugins,
+        db: rt.db,
+        record: (notice, by) => recordPulled(broker, notice, by),
+        now: rt.clock,
+        today,
+        log,
+      });
+      counter.start(rt.config.salesPullIntervalSeconds * 1000);
     },
 
     async stopped() {
-      await salesPull?.stop();
-      await Promise.allSettled([...lastPulls.values()].map((p) => p.result));
+      await counter?.stop();
       await outbox?.stop();
       await archiver?.stop();
       await pluginOutbox?.stop();

@@ -7,7 +7,9 @@ import type { PluginHost } from "../../../plugins/sdk";
 import type { Database } from "../../db/database";
 import { counterSaleNotice, salesToStore } from "../../domain/reconciliation";
 import { normalizeNotice, type NormalizedNotice, type TxnStatus } from "../../domain/transaction-binding";
+import { addDays } from "../../domain/calendar";
 import type { HubError } from "../../errors/hub-error";
+import { repeat, type Repeating } from "../repeat";
 
 /** Notifications stored at once (the store writes them in one transaction). */
 const CHUNK = 50;
@@ -94,4 +96,83 @@ export async function pullSales(deps: SalesPullDeps, day: string): Promise<Sales
     );
   }
   return { day, provider, listed: sales.length, stored, known: sales.length - toStore.length, rejected };
+}
+
+/** A day's pull is reused this long by reconciliation reads (the schedule keeps yesterday and today fresh). */
+export const PULL_FRESH_MS = 60_000;
+
+/** What a reconciliation report says of the counter's list: read, could not be read, or no counter plugin. */
+export type CounterSalesStatus =
+  | { status: "ok"; provider: string; listed: number; stored: number; rejected: RejectedSale[] }
+  | { status: "unavailable"; code: string; message: string }
+  | { status: "not-configured" };
+
+export interface SalesPullerDeps extends SalesPullDeps {
+  now(): Date;
+  /** The Beijing business day of `now`. */
+  today(): string;
+  log(level: "info" | "warn", message: string, facts?: object): void;
+}
+
+/**
+ * The counter's sales as the `legacy-face` service pulls them: on request before a reconciliation read (one pull a
+ * minute per day, shared by concurrent readers) and on a schedule (yesterday and today, for sales entered after the
+ * day's last pull).
+ */
+export class SalesPuller {
+  readonly #pulls = new Map<string, { at: number; result: Promise<SalesPullResult> }>();
+  #schedule: Repeating | null = null;
+
+  constructor(private readonly deps: SalesPullerDeps) {}
+
+  /** `day`'s pull: the one of the last minute unless `fresh`. Legacy errors are thrown typed. */
+  pull(day: string, fresh = false): Promise<SalesPullResult> {
+    const now = this.deps.now().getTime();
+    const last = this.#pulls.get(day);
+    if (!fresh && last && now - last.at < PULL_FRESH_MS) return last.result;
+    const entry = { at: now, result: pullSales(this.deps, day) };
+    this.#pulls.set(day, entry);
+    entry.result.catch(() => {
+      if (this.#pulls.get(day) === entry) this.#pulls.delete(day);
+    });
+    for (const key of this.#pulls.keys()) if (key < addDays(day, -7)) this.#pulls.delete(key);
+    return entry.result;
+  }
+
+  /** Pulls `day` for a report; a counter that cannot answer leaves the counts to the notifications. */
+  async status(day: string): Promise<CounterSalesStatus> {
+    if (!this.deps.host.has("sales.listByDay")) return { status: "not-configured" };
+    try {
+      const { provider, listed, stored, rejected } = await this.pull(day);
+      return { status: "ok", provider, listed, stored, rejected };
+    } catch (error) {
+      const e = error as HubError;
+      return { status: "unavailable", code: e.type ?? "HUB_INTERNAL", message: e.message };
+    }
+  }
+
+  /** Every `intervalMs` (0: never), the first pass 5 s after start: a node restarted at noon should not wait. */
+  start(intervalMs: number): void {
+    if (!intervalMs || !this.deps.host.has("sales.listByDay")) return;
+    this.#schedule = repeat(intervalMs, () => this.#pass(), { firstAfterMs: Math.min(intervalMs, 5000) });
+  }
+
+  async #pass(): Promise<void> {
+    const today = this.deps.today();
+    for (const day of [addDays(today, -1), today]) {
+      try {
+        const r = await this.pull(day, true);
+        if (r.stored || r.rejected.length)
+          this.deps.log("info", "counter sales pulled", { ...r, rejected: r.rejected.slice(0, 20) });
+      } catch (error) {
+        this.deps.log("warn", `counter sales of ${day} not pulled: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Stops the schedule and waits for the pulls under way. */
+  async stop(): Promise<void> {
+    await this.#schedule?.stop();
+    await Promise.allSettled([...this.#pulls.values()].map((p) => p.result));
+  }
 }
