@@ -17,19 +17,10 @@ import { ServiceBroker, type ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { loadConfig } from "../hub/config";
 import { startHub, type Hub } from "../hub/hub";
+import { envInt, mean, runBench, table } from "./support";
 
 const DEMO_PASSWORD = "Bench-Pass-2026!";
 const GOAL = 0.5;
-
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
-  }
-  return value;
-}
 
 const DURATION = envInt("BENCH_DURATION", 10, 1, 3600);
 const CONNECTIONS = envInt("BENCH_CONNECTIONS", 20, 1, 10_000);
@@ -187,21 +178,8 @@ async function measure(target: Target, round: number): Promise<{ run: RunFigures
   return { run, responses };
 }
 
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Output.
-
-function table(rows: readonly string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: readonly string[]) =>
-    "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  const rule =
-    "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|";
-  return [line(rows[0]), rule, ...rows.slice(1).map(line)].join("\n");
-}
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
@@ -349,12 +327,4 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+runBench(main);

@@ -18,6 +18,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { envInt, mean, runBench, table } from "./support";
 
 const DEMO_PASSWORD = "Bench-Pass-2026!";
 const KiB = 1024;
@@ -35,16 +36,6 @@ const SALE = { customerNo: "C000000001", productCode: "AM2026001", kind: "sale" 
 const SELLER = "sh.pd.sales1";
 /** Outlet manager of the seller's outlet: may play a draft whose upload is complete (hub/domain/recording.ts). */
 const PLAYER = "sh.pd.manager";
-
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
-  }
-  return value;
-}
 
 /** Bytes, or with a binary unit: 512k, 256m, 1g (KiB, MiB, GiB). */
 function envSize(name: string, fallback: number, min: number, max: number): number {
@@ -561,16 +552,6 @@ function rangeFirstByte(hub: Child, token: string, recordingId: string, offset: 
 // ---------------------------------------------------------------------------------------------------------------
 // Output.
 
-function table(rows: readonly string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: readonly string[]) =>
-    "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  const rule =
-    "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|";
-  return [line(rows[0]), rule, ...rows.slice(1).map(line)].join("\n");
-}
-
-const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -800,12 +781,4 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+runBench(main);

@@ -23,18 +23,10 @@ import { loadConfig } from "../hub/config";
 import { TransactionEntity, TransactionOutboxEntity } from "../hub/db/entities";
 import { startHub, type Hub } from "../hub/hub";
 import { WSDL_FILE } from "../hub/services/gateway/soap-endpoint";
+import { envInt, mean, runBench, table } from "./support";
 
 const DEMO_PASSWORD = "Bench-Pass-2026!";
 const GOAL = 0.5;
-
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
-  return value;
-}
 
 const DURATION = envInt("BENCH_DURATION", 10, 1, 3600);
 const WARMUP = envInt("BENCH_WARMUP", 3, 0, 600);
@@ -136,8 +128,6 @@ async function measure(name: string, url: string, connections: number, round: nu
   return run;
 }
 
-const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-
 /**
  * What one durable write costs on the disk under the hub's data dir: a 4 KiB append made durable with fdatasync,
  * `count` times. Every hub answer waits for at least one (its commit); the no-op reference never does.
@@ -160,14 +150,6 @@ function fdatasyncLatency(dir: string, count = 1000): { p50: number; p99: number
   }
   times.sort((a, b) => a - b);
   return { p50: times[Math.floor(count * 0.5)], p99: times[Math.floor(count * 0.99)] };
-}
-
-function table(rows: readonly string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: readonly string[]) =>
-    "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  const rule = "|" + widths.map((w, i) => "-".repeat(w + 1) + (i === 0 ? "-" : ":")).join("|") + "|";
-  return [line(rows[0]), rule, ...rows.slice(1).map(line)].join("\n");
 }
 
 async function verifyAudit(
@@ -311,12 +293,4 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+runBench(main);

@@ -32,6 +32,7 @@ import {
   type RecorderPage,
 } from "../test/support/browser";
 import { decodeTrack, streamsOf } from "../test/support/media-probe";
+import { envInt, runBench, table } from "./support";
 
 const DEMO_PASSWORD = "Bench-Pass-2026!";
 const SELLER = "sh.pd.sales1";
@@ -45,16 +46,6 @@ const MB = 1024 * 1024;
 const GOAL_GZIP_KB = 35;
 const GOAL_FIRST_FRAME_MS = 1000;
 const GOAL_DROPPED = 0.02;
-
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
-  }
-  return value;
-}
 
 /** `--minutes N` (or BENCH_MINUTES): length of the heap run; 0 skips it. */
 function minutesOption(): number {
@@ -84,15 +75,6 @@ const median = (values: readonly number[]) => {
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 const fixed = (x: number | null | undefined, digits = 2) =>
   x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(digits);
-
-function table(rows: readonly string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: readonly string[]) =>
-    "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  const rule =
-    "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|";
-  return [line(rows[0]), rule, ...rows.slice(1).map(line)].join("\n");
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The hub: `node dist/hub/main.js` in a child process, as an operator runs it.
@@ -441,12 +423,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+runBench(main);

@@ -1,5 +1,5 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from "typeorm";
-import { portableTypes } from "./portable-types";
+import { portableTypes, varchar } from "./portable-types";
 
 /**
  * Recordings (docs/evidence-store.md): the draft and its wrapped data key, the original upload and the media
@@ -11,12 +11,7 @@ export class Recordings1795420000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     const t = portableTypes(q);
-    const text = (name: string, length: string, nullable = true) => ({
-      name,
-      type: "varchar",
-      length,
-      isNullable: nullable,
-    });
+    const text = (name: string, length: string, nullable = true) => varchar(name, length, nullable);
     const big = (name: string) => ({ name, type: t.bigint, isNullable: true });
     const clob = (name: string) => ({ name, type: t.text, isNullable: true });
 

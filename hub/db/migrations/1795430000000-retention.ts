@@ -1,6 +1,6 @@
 import { type MigrationInterface, type QueryRunner, Table, TableColumn, TableIndex } from "typeorm";
 import { businessDay } from "../../domain/business-day";
-import { portableTypes } from "./portable-types";
+import { portableTypes, varchar } from "./portable-types";
 
 /**
  * Retention (docs/retention.md): each recording's purchase day, the retention last computed for it (kept in step
@@ -14,7 +14,7 @@ export class Retention1795430000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     const t = portableTypes(q);
     const text = (name: string, length: string, nullable = true) =>
-      new TableColumn({ name, type: "varchar", length, isNullable: nullable });
+      new TableColumn(varchar(name, length, nullable));
 
     await q.addColumns("recordings", [
       text("purchase_date", "10"),

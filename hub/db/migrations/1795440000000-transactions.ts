@@ -1,5 +1,5 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from "typeorm";
-import { portableTypes } from "./portable-types";
+import { portableTypes, varchar } from "./portable-types";
 
 /**
  * The SOAP face (docs/soap.md): purchases notified by legacy systems, kept with the answer each notification got;
@@ -12,12 +12,7 @@ export class Transactions1795440000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     const t = portableTypes(q);
-    const text = (name: string, length: string, nullable = false) => ({
-      name,
-      type: "varchar",
-      length,
-      isNullable: nullable,
-    });
+    const text = (name: string, length: string, nullable = false) => varchar(name, length, nullable);
     const int = (name: string) => ({ name, type: t.integer, isNullable: false });
 
     await q.createTable(

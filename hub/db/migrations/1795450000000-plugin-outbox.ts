@@ -1,5 +1,5 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from "typeorm";
-import { portableTypes } from "./portable-types";
+import { portableTypes, varchar } from "./portable-types";
 
 /**
  * Calls the hub owes a bank system through a plugin (docs/plugins.md, "CRM pushes"): written in the transaction of
@@ -11,12 +11,7 @@ export class PluginOutbox1795450000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     const t = portableTypes(q);
-    const text = (name: string, length: string, nullable = false) => ({
-      name,
-      type: "varchar",
-      length,
-      isNullable: nullable,
-    });
+    const text = (name: string, length: string, nullable = false) => varchar(name, length, nullable);
     const int = (name: string) => ({ name, type: t.integer, isNullable: false });
 
     await q.createTable(

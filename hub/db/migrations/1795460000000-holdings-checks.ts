@@ -1,4 +1,5 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from "typeorm";
+import { varchar } from "./portable-types";
 
 /**
  * Holdings asked about by the retention sweep (docs/retention.md): per customer and product, when the systems of
@@ -9,12 +10,7 @@ export class HoldingsChecks1795460000000 implements MigrationInterface {
   name = "HoldingsChecks1795460000000";
 
   async up(q: QueryRunner): Promise<void> {
-    const text = (name: string, length: string, nullable = false) => ({
-      name,
-      type: "varchar",
-      length,
-      isNullable: nullable,
-    });
+    const text = (name: string, length: string, nullable = false) => varchar(name, length, nullable);
     await q.createTable(
       new Table({
         name: "holdings_checks",

@@ -16,3 +16,8 @@ export function portableTypes(q: QueryRunner): {
       return { text: "text", boolean: "boolean", integer: "integer", bigint: "bigint" };
   }
 }
+
+/** A varchar column, the same on every backend. */
+export function varchar(name: string, length: string, nullable: boolean) {
+  return { name, type: "varchar", length, isNullable: nullable };
+}
